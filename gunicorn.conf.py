@@ -1,0 +1,12 @@
+"""Gunicorn settings; every value can be overridden on the command line or with GUNICORN_CMD_ARGS."""
+
+import os
+
+bind = os.environ.get("WINDOWSVC_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WINDOWSVC_WORKERS", "2"))
+threads = int(os.environ.get("WINDOWSVC_THREADS", "4"))
+worker_class = "gthread"
+timeout = 60
+graceful_timeout = 20
+accesslog = "-"
+errorlog = "-"
