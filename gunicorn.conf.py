@@ -1,4 +1,4 @@
-"""Gunicorn settings; every value can be overridden on the command line or with GUNICORN_CMD_ARGS."""
+"""Gunicorn settings; override any value on the command line or with GUNICORN_CMD_ARGS."""
 
 import os
 

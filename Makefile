@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is installed here.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+PYTHON ?= python3
+export WINDOWSVC_DATABASE_URL ?= sqlite:///$(CURDIR)/var/windowsvc.db
+
+.PHONY: run test lint format bench openapi clean postgres-tools
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
+	touch $(STAMP)
+
+# PostgreSQL 15 is on these machines; install it only where it is missing (Debian).
+postgres-tools:
+	@command -v pg_virtualenv >/dev/null && test -x /usr/lib/postgresql/15/bin/postgres || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 postgresql-common; }
+
+run: $(STAMP)
+	bash scripts/run-demo.sh
+
+test: $(STAMP) postgres-tools lint
+	pg_virtualenv -v 15 env WINDOWSVC_TEST_POSTGRES=required $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+openapi: $(STAMP)
+	$(BIN)/windowsvc openapi
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,40 @@
+"""windowsvc — a one-window (一窗受理) government service workflow engine."""
+
+import logging
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: configuration, database, adapters, API and CLI. Nothing at import time."""
+    from . import api, cli
+    from .adapters.calendar import ChineseWorkingCalendar
+    from .adapters.evidence import NoEvidenceSource
+    from .config import load_config
+    from .db import install_engine_behaviour
+    from .extensions import db, limiter, migrate
+    from .services.context import Adapters
+
+    app = Flask(__name__)
+    load_config(app, config)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    limiter.init_app(app)
+    with app.app_context():
+        install_engine_behaviour(db.engine)
+    app.extensions["windowsvc.adapters"] = Adapters(
+        calendar=ChineseWorkingCalendar.from_config(app.config["CALENDAR_OVERRIDES"]),
+        evidence=app.config.get("EVIDENCE_ADAPTER") or NoEvidenceSource(),
+    )
+    api.register(app)
+    cli.register(app)
+    return app
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent / "migrations"

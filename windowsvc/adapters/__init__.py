@@ -1,0 +1,1 @@
+"""Adapters: everything outside the engine (calendars, evidence sources, departments, notices)."""

@@ -1,0 +1,44 @@
+"""ChineseWorkingCalendar: the ``chinesecalendar`` package plus administrator overrides."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import chinese_calendar
+
+from ..rules.deadlines import CalendarUnavailable
+
+
+class ChineseWorkingCalendar:
+    """Statutory holidays and make-up working days (调休) of the State Council notices.
+
+    ``overrides`` maps a date to True (working) or False (day off) and wins over the package.
+    ``extra_years`` are years an administrator has declared complete through overrides; any other
+    year the package does not know raises CalendarUnavailable instead of guessing weekends.
+    """
+
+    def __init__(self, overrides: dict[date, bool] | None = None, extra_years=()):
+        self.overrides = dict(overrides or {})
+        self.extra_years = set(extra_years)
+
+    def is_working_day(self, day: date) -> bool:
+        """True on a working day."""
+        if day in self.overrides:
+            return self.overrides[day]
+        if day.year in self.extra_years:
+            return day.weekday() < 5
+        try:
+            return chinese_calendar.is_workday(day)
+        except NotImplementedError:
+            raise CalendarUnavailable(day.year) from None
+
+    @classmethod
+    def from_config(cls, value):
+        """Build from WINDOWSVC_CALENDAR_OVERRIDES: a JSON file path or inline JSON (see README)."""
+        if not value:
+            return cls()
+        text = value if value.lstrip().startswith("{") else Path(value).read_text("utf-8")
+        data = json.loads(text)
+        overrides = {date.fromisoformat(d): False for d in data.get("holidays", [])}
+        overrides.update({date.fromisoformat(d): True for d in data.get("workdays", [])})
+        return cls(overrides, data.get("years", []))

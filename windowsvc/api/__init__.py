@@ -1,0 +1,63 @@
+"""HTTP API: flask-smorest blueprints, problem+json errors, deny-by-default access."""
+
+from flask import Blueprint, request, send_from_directory
+from flask_smorest import Api as SmorestApi
+
+from .problems import from_http_exception, problem
+from .problems import register as register_problems
+
+JSON_TYPES = ("application/json",)
+
+
+class Api(SmorestApi):
+    """flask-smorest's Api whose HTTP errors are problem+json like every other error."""
+
+    def handle_http_exception(self, error):
+        return from_http_exception(error)
+
+
+def _docs_assets():
+    import swagger_ui_bundle
+
+    assets = Blueprint("api-docs-assets", __name__)
+
+    @assets.get("/api/docs/static/<path:filename>")
+    def swagger_ui_file(filename):
+        """Swagger UI served from the installed package, so /api/docs works offline."""
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=3600)
+
+    return assets
+
+
+def _require_json_body():
+    """415 for a request body that is not JSON (an empty body is left to validation)."""
+    if request.method not in ("POST", "PUT", "PATCH") or not request.path.startswith("/api/"):
+        return None
+    has_body = (request.content_length or 0) > 0 or request.headers.get("Transfer-Encoding")
+    if not has_body:
+        return None
+    mimetype = request.mimetype or ""
+    if mimetype in JSON_TYPES or mimetype.endswith("+json"):
+        return None
+    return problem(
+        415, "Unsupported media type", "请求体须为 application/json (send JSON)",
+        "/problems/unsupported-media-type",
+    )  # fmt: skip
+
+
+def register(app):
+    """Attach the API, its error handlers and its access enforcement to ``app``."""
+    from . import applications, items, status, utilities
+    from .auth import enforce
+
+    api = Api(app, spec_kwargs={"info": {"description": "windowsvc — 一窗受理 workflow engine"}})
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for module in (items, applications, status, utilities):
+        api.register_blueprint(module.blp)
+    app.register_blueprint(utilities.probes)
+    app.register_blueprint(_docs_assets())
+    app.before_request(_require_json_body)
+    app.before_request(enforce)
+    register_problems(app)
+    app.extensions["windowsvc.api"] = api
+    return api

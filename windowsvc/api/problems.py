@@ -1,0 +1,120 @@
+"""The one problem+json handler (RFC 9457): every error leaves the server in this shape."""
+
+import logging
+
+from flask import Response, json, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from ..rules.deadlines import CalendarUnavailable
+from ..services.errors import ServiceError
+from ..workflows import ActionNotAllowed, GuardViolation
+from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
+from .auth import current_actor
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str = "", type_: str = "about:blank", headers=None,
+            **extra) -> Response:  # fmt: skip
+    """A problem+json response."""
+    body = {"type": type_, "title": title, "status": status, "detail": detail, **extra}
+    body.setdefault("instance", request.path)
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def flatten_messages(messages) -> dict:
+    """webargs nests messages by location ({"json": {...}}); clients want {field: [messages]}."""
+    if not isinstance(messages, dict):
+        return {"_body": _as_list(messages)}
+    if set(messages) <= {"json", "query", "headers", "form", "view_args", "path", "files"}:
+        merged = {}
+        for location_messages in messages.values():
+            merged.update(flatten_messages(location_messages))
+        return merged
+    return {field: _messages(value) for field, value in messages.items()}
+
+
+def _messages(value):
+    if isinstance(value, dict):
+        # nested field errors: {"applicant": {"name": [...]}} → keep the structure readable
+        return [f"{k}: {'; '.join(_messages(v))}" for k, v in value.items()]
+    return _as_list(value)
+
+
+def _as_list(value):
+    return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+
+
+def from_http_exception(error: HTTPException) -> Response:
+    """Werkzeug/flask-smorest aborts (404 route, 405, 413, webargs 422/400...)."""
+    data = getattr(error, "data", None) or {}
+    headers = dict(data.get("headers") or {})
+    if error.code == 429:
+        headers.update({k: v for k, v in (error.get_headers() or []) if k == "Retry-After"})
+    messages = data.get("messages")
+    if error.code == 422 and messages is not None:
+        return problem(
+            422, "Validation failed", "请求内容校验失败 (the request body is invalid)",
+            "/problems/validation", headers, errors=flatten_messages(messages),
+        )  # fmt: skip
+    detail = error.description or ""
+    if messages is not None:
+        detail = "; ".join(sum(flatten_messages(messages).values(), [])) or detail
+    return problem(error.code or 500, error.name, detail, headers=headers)
+
+
+def register(app):
+    """Install the handlers on ``app`` (flask-smorest's own HTTP handler is replaced in api/)."""
+
+    @app.errorhandler(ServiceError)
+    def _service_error(error: ServiceError):
+        headers = getattr(error, "headers", None)
+        return problem(error.status, error.title, error.detail, error.type, headers, **error.extra)
+
+    @app.errorhandler(ActionNotAllowed)
+    def _not_allowed(error: ActionNotAllowed):
+        actor = current_actor(optional=True)
+        allowed = [
+            a
+            for a in error.allowed
+            if a in STAFF_ACTIONS and (actor is None or actor.role in LIFECYCLE.actors_of(a))
+        ]
+        return problem(
+            409, "Action not allowed",
+            f"当前状态 {error.state} 下不能执行 {error.action}",
+            "/problems/action-not-allowed", state=error.state, allowed_actions=allowed,
+        )  # fmt: skip
+
+    @app.errorhandler(GuardViolation)
+    def _guard(error: GuardViolation):
+        field = error.field or "_action"
+        return problem(
+            422, "Validation failed", error.message, "/problems/validation",
+            errors={field: [error.message]},
+        )  # fmt: skip
+
+    @app.errorhandler(ValidationError)
+    def _validation(error: ValidationError):
+        return problem(
+            422, "Validation failed", "请求内容校验失败 (the request body is invalid)",
+            "/problems/validation", errors=flatten_messages(error.messages),
+        )  # fmt: skip
+
+    @app.errorhandler(CalendarUnavailable)
+    def _calendar(error: CalendarUnavailable):
+        log.error("working calendar incomplete: %s", error)
+        return problem(503, "Working calendar incomplete", str(error), "/problems/calendar")
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        return from_http_exception(error)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem(500, "Internal server error", "服务器内部错误, 已记录 (logged)")

@@ -1,0 +1,60 @@
+"""Marshmallow schemas shared by several blueprints (requests are strict: unknown fields fail)."""
+
+from marshmallow import Schema, fields, pre_load, validate
+
+CHANNELS = ("window", "online", "mobile", "self_service")
+ID_TYPES = ("resident_id", "passport", "uscc", "hk_macao_permit", "taiwan_permit", "other")
+
+
+class MaterialRef(Schema):
+    code = fields.String(required=True, validate=validate.Length(1, 64))
+
+
+class Deferral(Schema):
+    code = fields.String(required=True, validate=validate.Length(1, 64))
+    commit_date = fields.Date(required=True, metadata={"description": "承诺补交日期"})
+
+
+class Applicant(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(("person", "organization")))
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+    id_type = fields.String(required=True, validate=validate.OneOf(ID_TYPES))
+    id_number = fields.String(required=True, validate=validate.Length(1, 40))
+    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9\- ]{5,20}$"))
+
+    @pre_load
+    def normalise(self, data, **_kwargs):
+        data = strip_strings(data)
+        if isinstance(data, dict) and isinstance(data.get("id_number"), str):
+            data["id_number"] = data["id_number"].upper()
+        return data
+
+
+class Delivery(Schema):
+    method = fields.String(
+        required=True, validate=validate.OneOf(("window", "express", "electronic"))
+    )
+    address = fields.String(validate=validate.Length(max=300))
+
+
+class Problem(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    instance = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    allowed_actions = fields.List(fields.String())
+
+
+class Page(Schema):
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+def strip_strings(data):
+    """Trim surrounding whitespace of every string value of a flat dict."""
+    if not isinstance(data, dict):
+        return data
+    return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}

@@ -1,0 +1,79 @@
+"""Citizens' status lookup (办件查询): number + query code, never in a URL, throttled on failure."""
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..extensions import limiter
+from ..services import status
+from .auth import PUBLIC, allow
+
+blp = Blueprint("status", __name__, url_prefix="/api/v1", description="办件查询 (citizens)")
+
+
+class StatusIn(Schema):
+    number = fields.String(required=True, validate=validate.Length(1, 60))
+    query_code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"))
+
+
+class TimelineEntry(Schema):
+    at = fields.DateTime()
+    label = fields.String()
+
+
+class StatusOut(Schema):
+    number = fields.String()
+    item_name = fields.String()
+    state = fields.String()
+    state_label = fields.String()
+    applicant = fields.Dict(metadata={"description": "masked"})
+    received_at = fields.DateTime()
+    accepted_at = fields.DateTime(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    missing_materials = fields.List(fields.String())
+    progress = fields.List(fields.Dict())
+    timeline = fields.List(fields.Nested(TimelineEntry))
+    result = fields.Dict(allow_none=True)
+    can_rate = fields.Boolean()
+    rating = fields.Dict(allow_none=True)
+
+
+def _failed(response):
+    return response.status_code in (400, 404)
+
+
+def _number_key():
+    body = request.get_json(silent=True)
+    number = body.get("number") if isinstance(body, dict) else None
+    return "status-number:" + status.normalised_or_raw(number)
+
+
+def _client_limit():
+    return current_app.config["STATUS_FAILURES_PER_CLIENT"]
+
+
+def _number_limit():
+    return current_app.config["STATUS_FAILURES_PER_NUMBER"]
+
+
+@blp.route("/status")
+class Status(MethodView):
+    decorators = [
+        limiter.limit(_client_limit, deduct_when=_failed, scope="status-client"),
+        limiter.limit(
+            _number_limit,
+            key_func=_number_key,
+            deduct_when=lambda r: r.status_code == 404,
+            scope="status-number",
+        ),
+    ]
+
+    @allow(PUBLIC)
+    @blp.arguments(StatusIn)
+    @blp.response(200, StatusOut)
+    @blp.alt_response(404, description="Unknown number or wrong query code (indistinguishable)")
+    @blp.alt_response(429, description="Too many failed lookups; see Retry-After")
+    def post(self, body):
+        """The public progress of an application (masked personal data)."""
+        return status.lookup(body["number"], body["query_code"])

@@ -1,0 +1,123 @@
+"""The ``windowsvc`` command line (also ``flask --app windowsvc ...``)."""
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from . import catalog as catalog_files
+
+
+@click.command("init")
+@with_appcontext
+def init_command():
+    """Migrate the database to head and load the demo catalog when the catalog is empty."""
+    from flask_migrate import upgrade
+
+    from .services import catalog
+
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    if catalog.is_empty():
+        report = catalog.load(catalog_files.DEMO_DIR)
+        click.echo(f"loaded demo catalog: {len(report.added)} items")
+    click.echo("database ready")
+
+
+@click.group("catalog")
+def catalog_group():
+    """Service-item catalog."""
+
+
+@catalog_group.command("load")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def catalog_load(path):
+    """Load item files from PATH (a directory with departments.json and items/)."""
+    from .services import catalog
+
+    try:
+        report = catalog.load(path)
+    except catalog_files.CatalogError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"added: {', '.join(report.added) or '-'}")
+    click.echo(f"unchanged: {', '.join(report.unchanged) or '-'}")
+
+
+@click.group("credentials")
+def credentials_group():
+    """Bearer-token credentials of staff and department systems."""
+
+
+@credentials_group.command("create")
+@click.option("--role", required=True, type=click.Choice(["window", "backoffice", "supervisor",
+              "oversight", "admin"]))  # fmt: skip
+@click.option("--department", default=None, help="department code (backoffice, supervisor)")
+@click.option("--name", required=True)
+@with_appcontext
+def credentials_create(role, department, name):
+    """Create a credential; the token is printed once, as the last line."""
+    from .services import credentials
+    from .services.errors import ServiceError
+
+    try:
+        principal, token = credentials.create(role, name, department)
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"created principal {principal.id} ({role}{'/' + department if department else ''})")
+    click.echo(token)
+
+
+@credentials_group.command("revoke")
+@click.argument("principal_id", type=int)
+@with_appcontext
+def credentials_revoke(principal_id):
+    """Revoke a credential by principal id."""
+    from .services import credentials
+    from .services.errors import ServiceError
+
+    try:
+        credentials.revoke(principal_id)
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"revoked principal {principal_id}")
+
+
+@credentials_group.command("list")
+@with_appcontext
+def credentials_list():
+    """List principals (never their tokens)."""
+    from .services import credentials
+
+    for p in credentials.listing():
+        state = "revoked" if p.revoked_at else "active"
+        click.echo(f"{p.id}\t{p.role}\t{p.department or '-'}\t{p.name}\t{state}")
+
+
+@click.command("openapi")
+@click.option("--out", default="schemas", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def openapi_command(out):
+    """Write the published contract (OpenAPI, catalog schema, workflow diagrams) to OUT."""
+    from .artifacts import generate
+
+    for relative, content in generate(current_app).items():
+        target = out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content, encoding="utf-8")
+        click.echo(f"wrote {target}")
+
+
+def register(app):
+    """Attach the commands to ``app.cli``."""
+    for command in (init_command, catalog_group, credentials_group, openapi_command):
+        app.cli.add_command(command)
+
+
+def main():
+    """Entry point of the ``windowsvc`` console script."""
+    from . import create_app
+
+    cli = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False)
+    cli.main(args=sys.argv[1:], prog_name="windowsvc")

@@ -1,0 +1,69 @@
+"""Configuration: defaults here, overridden by ``WINDOWSVC_*`` environment variables."""
+
+from pathlib import Path
+
+
+class Defaults:
+    """Settings every deployment starts from; see README "Configuration"."""
+
+    DATABASE_URL = None  # default: sqlite file under ./var/ (resolved in load_config)
+    SECRET_KEY = "dev-only-change-me"
+    REGION_CODE = "330100"  # 杭州市 (GB/T 2260); the accepting hall's region
+    TIMEZONE = "Asia/Shanghai"
+    CALENDAR_OVERRIDES = None  # path to a JSON file, or inline JSON
+    WARNING_DAYS = 2
+    RED_CARD_DAYS = 3
+    RATING_RECTIFY_DAYS = 5
+    RATELIMIT_STORAGE_URI = "memory://"
+    STATUS_FAILURES_PER_CLIENT = "10 per 10 minutes"
+    STATUS_FAILURES_PER_NUMBER = "5 per hour"
+    IDEMPOTENCY_STALE_SECONDS = 120
+    MAX_CONTENT_LENGTH = 256 * 1024
+    EVIDENCE_SOURCE = "none"  # "none" | "simulated" | an http(s) URL
+    LOG_LEVEL = "INFO"
+
+
+def load_config(app, overrides=None):
+    """Fill ``app.config`` from defaults, the ``WINDOWSVC_`` environment, then ``overrides``."""
+    app.config.from_object(Defaults)
+    app.config.from_prefixed_env("WINDOWSVC")
+    if overrides:
+        app.config.update(overrides)
+    url = app.config.get("DATABASE_URL") or default_sqlite_url()
+    app.config["DATABASE_URL"] = url
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(url))
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"]
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    app.config["API_TITLE"] = "windowsvc"
+    app.config["API_VERSION"] = "v1"
+    app.config["OPENAPI_VERSION"] = "3.0.3"
+    app.config["OPENAPI_URL_PREFIX"] = "/api"
+    app.config["OPENAPI_JSON_PATH"] = "openapi.json"
+    app.config["OPENAPI_SWAGGER_UI_PATH"] = "docs"
+    app.config["OPENAPI_SWAGGER_UI_URL"] = "/api/docs/static/"
+    app.config["JSON_SORT_KEYS"] = False
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+
+def default_sqlite_url():
+    """The embedded default: a SQLite file under ./var/ of the working directory."""
+    var = Path.cwd() / "var"
+    var.mkdir(exist_ok=True)
+    return f"sqlite:///{var / 'windowsvc.db'}"
+
+
+def normalise_database_url(url):
+    """Use psycopg 3 for PostgreSQL URLs written the usual way."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def engine_options(url):
+    """Engine settings per backend: SQLite waits for the write lock instead of failing."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}

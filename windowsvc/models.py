@@ -1,0 +1,156 @@
+"""SQLAlchemy tables. Thin on purpose: the rules live in ``rules/`` and ``workflows/``."""
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import UTCDateTime, utcnow_column_default
+from .extensions import db
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Principal(db.Model):
+    """Someone or something holding a bearer token: a clerk, a department system, an officer."""
+
+    __tablename__ = "principals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    department: Mapped[str | None] = mapped_column(String(40))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow_column_default, nullable=False)
+    revoked_at = mapped_column(UTCDateTime)
+
+
+class Department(db.Model):
+    """A department (部门) that handles steps of service items."""
+
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class CatalogItem(db.Model):
+    """One version of a service item (事项); never changed once an application uses it."""
+
+    __tablename__ = "catalog_items"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str] = mapped_column(String(40))
+    mode: Mapped[str] = mapped_column(String(10))
+    legal_days: Mapped[int] = mapped_column(Integer)
+    promised_days: Mapped[int] = mapped_column(Integer)
+    instant: Mapped[bool] = mapped_column(Boolean, default=False)
+    definition = mapped_column(Json, nullable=False)
+    digest: Mapped[str] = mapped_column(String(64))
+    loaded_at = mapped_column(UTCDateTime, default=utcnow_column_default, nullable=False)
+
+
+class Application(db.Model):
+    """One application (办件) under one unified acceptance number (统一受理号)."""
+
+    __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_state_item", "state", "item_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(22), unique=True)
+    query_code_hash: Mapped[str] = mapped_column(String(64))
+    item_id: Mapped[int] = mapped_column(ForeignKey("catalog_items.id"))
+    item_code: Mapped[str] = mapped_column(String(64))
+    item_version: Mapped[int] = mapped_column(Integer)
+    region_code: Mapped[str] = mapped_column(String(6))
+    channel: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    applicant = mapped_column(Json, nullable=False)
+    materials = mapped_column(Json, nullable=False, default=list)
+    missing = mapped_column(Json, nullable=False, default=list)
+    deferred = mapped_column(Json, nullable=False, default=list)
+    delivery = mapped_column(Json)
+    details = mapped_column(Json, nullable=False, default=dict)
+    received_at = mapped_column(UTCDateTime, nullable=False)
+    accepted_at = mapped_column(UTCDateTime)
+    acceptance_date = mapped_column(Date)
+    due_date = mapped_column(Date)
+    legal_due_date = mapped_column(Date)
+    correction_requested_at = mapped_column(UTCDateTime)
+    concluded_at = mapped_column(UTCDateTime)
+    received_by_id: Mapped[int] = mapped_column(ForeignKey("principals.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    updated_at = mapped_column(UTCDateTime, default=utcnow_column_default, nullable=False)
+
+    item = relationship(CatalogItem, lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Event(db.Model):
+    """One entry of a case's lifecycle record; append-only, hash-chained per application."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("application_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(60))
+    at = mapped_column(UTCDateTime, nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    details = mapped_column(Json, nullable=False, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class IdempotencyKey(db.Model):
+    """Remembers an intake request by its Idempotency-Key so a retry never creates a second case."""
+
+    __tablename__ = "idempotency_keys"
+
+    principal_id: Mapped[int] = mapped_column(ForeignKey("principals.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body = mapped_column(Json)
+    created_at = mapped_column(UTCDateTime, nullable=False)
+
+
+class NumberSequence(db.Model):
+    """The last sequence number issued per region, desk date and channel."""
+
+    __tablename__ = "number_sequences"
+
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    desk_date: Mapped[str] = mapped_column(String(8), primary_key=True)
+    channel_digit: Mapped[str] = mapped_column(String(1), primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class CalendarDay(db.Model):
+    """An administrator's override of the working-day calendar (holiday or make-up working day)."""
+
+    __tablename__ = "calendar_days"
+
+    day = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,46 @@
+"""Completeness of an application's materials against its catalog item (材料齐全性)."""
+
+from datetime import date
+
+
+def required_materials(definition: dict) -> list[dict]:
+    """The item's required materials, in catalog order."""
+    return [m for m in definition["materials"] if m.get("required", True)]
+
+
+def unknown_codes(definition: dict, codes) -> list[str]:
+    """Material codes the item does not list (a clerk's typo, or another item's material)."""
+    known = {m["code"] for m in definition["materials"]}
+    return sorted({c for c in codes if c not in known})
+
+
+def check_deferrals(definition: dict, deferred: list[dict], promised_due: date | None) -> dict:
+    """Field errors for 容缺 commitments: only deferrable materials, dated by the promised limit."""
+    by_code = {m["code"]: m for m in definition["materials"]}
+    errors = {}
+    for entry in deferred:
+        material = by_code.get(entry["code"])
+        if material is None:
+            errors[entry["code"]] = "该事项没有此材料"
+        elif not material.get("deferrable"):
+            errors[entry["code"]] = f"{material['name']} 是关键材料, 不可容缺"
+        elif promised_due is not None and entry["commit_date"] > promised_due:
+            errors[entry["code"]] = f"承诺补交日期不得晚于承诺办结日期 {promised_due.isoformat()}"
+    return errors
+
+
+def missing_materials(
+    definition: dict, handed_in: set[str], fetched: set[str], deferred: set[str], reasons=None
+) -> list[dict]:
+    """Every required material that was neither handed in, fetched, nor deferred — all at once."""
+    reasons = reasons or {}
+    missing = []
+    for material in required_materials(definition):
+        code = material["code"]
+        if code in handed_in or code in fetched or code in deferred:
+            continue
+        entry = {"code": code, "name": material["name"]}
+        if code in reasons:
+            entry["reason"] = reasons[code]
+        missing.append(entry)
+    return missing

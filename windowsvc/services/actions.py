@@ -1,0 +1,208 @@
+"""Staff actions on an application (受理, 补正, 不予受理, 特别程序, 延期, 撤回, 送达, 归档)."""
+
+from datetime import date
+
+from .. import clock
+from ..db import write_transaction
+from ..rules.deadlines import working_days_between
+from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
+from .applications import accept_now, due_after, find, present
+from .context import adapters
+from .errors import Forbidden, Invalid, NotFound, PreconditionFailed
+from .records import Actor, record
+
+EXTENSION_DAYS = {"single": 10, "parallel": 15, "bundle": 15}
+
+
+def perform(number: str, action: str, actor: Actor, if_match: int, payload: dict) -> dict:
+    """Take a staff action on an application at the version the caller last saw."""
+    if action not in STAFF_ACTIONS:
+        raise NotFound(f"没有 {action} 这个操作 (unknown action)")
+    with write_transaction():
+        application = find(number, actor, for_update=True)
+        if actor.role not in LIFECYCLE.actors_of(action):
+            raise Forbidden(f"角色 {actor.role} 不能执行 {action}")
+        if application.version != if_match:
+            raise PreconditionFailed(
+                f"办件已被他人更新 (当前版本 {application.version}), 请刷新后重试",
+                current_version=application.version,
+            )
+        HANDLERS[action](application, actor, **payload)
+        application.updated_at = clock.now()
+        result = present(application, actor.role)
+    result["version"] = application.version
+    return result
+
+
+def _fire(application, actor, trigger, event_type, details=None, **kwargs):
+    before = application.state
+    LIFECYCLE.fire(trigger, application, **kwargs)
+    record(
+        application,
+        event_type,
+        by=actor,
+        from_state=before,
+        to_state=application.state,
+        details=details or {},
+    )
+
+
+def _set_detail(application, key, value):
+    application.details = {**(application.details or {}), key: value}
+
+
+def _codes_to_materials(application, codes, field):
+    by_code = {m["code"]: m for m in application.item.definition["materials"]}
+    unknown = sorted(set(codes) - set(by_code))
+    if unknown:
+        raise Invalid("该事项没有这些材料", {field: [f"unknown material {c}" for c in unknown]})
+    return [{"code": c, "name": by_code[c]["name"]} for c in dict.fromkeys(codes)]
+
+
+def _accept(application, actor):
+    accept_now(application, actor)
+
+
+def correction_notice(application, actor, missing, note):
+    """一次性告知: move to correction with the whole list of what is missing (Art 32)."""
+    before = application.state
+    application.missing = missing
+    LIFECYCLE.fire("request_correction", application, missing=missing)
+    _set_detail(
+        application,
+        "correction",
+        {"missing": missing, "note": note, "requested_at": clock.now().isoformat()},
+    )
+    _set_detail(application, "correction_notices", 1)
+    application.correction_requested_at = clock.now()
+    record(
+        application,
+        "application.correction_requested",
+        by=actor,
+        from_state=before,
+        to_state=application.state,
+        details={"missing": missing, "note": note},
+    )
+
+
+def _request_correction(application, actor, missing, note=""):
+    listed = _codes_to_materials(application, missing, "missing")
+    if not listed:
+        raise Invalid("补正告知须一次性列明全部需补正的材料", {"missing": ["must not be empty"]})
+    correction_notice(application, actor, listed, note)
+
+
+def _supplement(application, actor, materials):
+    supplied = _codes_to_materials(application, materials, "materials")
+    codes = {m["code"] for m in supplied}
+    application.materials = list(application.materials or []) + [
+        {**m, "source": "applicant", "supplemented_at": clock.now().isoformat()} for m in supplied
+    ]
+    application.missing = [m for m in application.missing or [] if m["code"] not in codes]
+    before = application.state
+    details = {"materials": sorted(codes), "still_missing": application.missing}
+    if not application.missing and not (application.details or {}).get("correction_origin"):
+        # Complete: the acceptance date is the day the materials became complete (Art 32).
+        record(application, "application.supplemented", by=actor, details=details)
+        accept_now(application, actor, trigger="supplement")
+        return
+    _fire(application, actor, "supplement", "application.supplemented", details)
+    if application.state != before and application.state == "in_progress":
+        _set_detail(application, "correction_origin", None)
+
+
+def _refuse(application, actor, reason, rights_notice):
+    refusal = {"reason": reason, "rights_notice": rights_notice, "at": clock.now().isoformat()}
+    _fire(
+        application, actor, "refuse", "application.refused", refusal,
+        reason=reason, rights_notice=rights_notice,
+    )  # fmt: skip
+    _set_detail(application, "refusal", refusal)
+    application.concluded_at = clock.now()
+
+
+def _suspend(application, actor, reason, kind, expected_days):
+    today = clock.today()
+    entry = {
+        "kind": kind,
+        "reason": reason,
+        "expected_days": expected_days,
+        "started_on": today.isoformat(),
+        "expected_end": due_after(today, expected_days).isoformat(),
+    }
+    _fire(
+        application, actor, "suspend", "application.suspended", entry,
+        kind=kind, reason=reason, expected_days=expected_days,
+    )  # fmt: skip
+    earlier = (application.details or {}).get("suspensions", [])
+    _set_detail(application, "suspensions", [*earlier, entry])
+
+
+def _resume(application, actor, result):
+    suspensions = [dict(s) for s in (application.details or {}).get("suspensions", [])]
+    current = suspensions[-1]
+    started = current["started_on"]
+    today = clock.today()
+    paused = working_days_between(date.fromisoformat(started), today, adapters().calendar)
+    current.update(result=result, ended_on=today.isoformat(), paused_working_days=paused)
+    _fire(application, actor, "resume", "application.resumed", current, result=result)
+    _set_detail(application, "suspensions", suspensions)
+
+
+def _extend(application, actor, days, reason, approver):
+    maximum = EXTENSION_DAYS[application.item.mode]
+    entry = {"days": days, "reason": reason, "approver": approver, "at": clock.now().isoformat()}
+    before_due, before_legal = application.due_date, application.legal_due_date
+    LIFECYCLE.fire(
+        "extend", application, days=days, reason=reason, approver=approver, max_days=maximum
+    )
+    application.due_date = due_after(before_due, days)
+    application.legal_due_date = due_after(before_legal, days)
+    entry.update(
+        due_date=application.due_date.isoformat(),
+        legal_due_date=application.legal_due_date.isoformat(),
+    )
+    _set_detail(application, "extension", entry)
+    record(
+        application,
+        "application.extended",
+        by=actor,
+        from_state=application.state,
+        to_state=application.state,
+        details=entry,
+    )
+
+
+def _withdraw(application, actor, reason):
+    entry = {"reason": reason, "at": clock.now().isoformat()}
+    _fire(application, actor, "withdraw", "application.withdrawn", entry, reason=reason)
+    _set_detail(application, "withdrawal", entry)
+    application.concluded_at = clock.now()
+
+
+def _deliver(application, actor, method, tracking=None):
+    entry = {"method": method, "tracking": tracking, "at": clock.now().isoformat()}
+    _fire(
+        application, actor, "deliver", "application.delivered", entry,
+        method=method, tracking=tracking,
+    )  # fmt: skip
+    _set_detail(application, "delivery_record", entry)
+    application.concluded_at = clock.now()
+
+
+def _archive(application, actor):
+    _fire(application, actor, "archive", "application.archived")
+
+
+HANDLERS = {
+    "accept": _accept,
+    "request_correction": _request_correction,
+    "supplement": _supplement,
+    "refuse": _refuse,
+    "suspend": _suspend,
+    "resume": _resume,
+    "extend": _extend,
+    "withdraw": _withdraw,
+    "deliver": _deliver,
+    "archive": _archive,
+}

@@ -1,0 +1,133 @@
+"""Reading applications and the parts of a case every use case shares (presenting, accepting)."""
+
+from sqlalchemy import func, select
+
+from .. import catalog as catalog_rules
+from .. import clock
+from ..extensions import db
+from ..models import Application, CatalogItem
+from ..rules.deadlines import CalendarUnavailable, add_working_days
+from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
+from .context import adapters
+from .errors import NotFound, Unavailable
+from .records import Actor, events_of, record
+
+STAFF_ROLES_SEEING_ALL = {"window", "supervisor", "oversight", "admin"}
+
+
+def due_after(start, working_days):
+    """The date a limit of ``working_days`` ends, counted from the day after ``start``."""
+    try:
+        return add_working_days(start, working_days, adapters().calendar)
+    except CalendarUnavailable as exc:
+        raise Unavailable(str(exc)) from exc
+
+
+def find(number: str, actor: Actor, *, for_update=False) -> Application:
+    """The application the actor may see; NotFound for unknown numbers and other departments'."""
+    query = select(Application).where(Application.number == number)
+    if for_update:
+        query = query.with_for_update(of=Application)
+    application = db.session.scalar(query)
+    if application is None or not visible_to(application, actor):
+        raise NotFound(f"办件 {number} 不存在 (no application {number})")
+    return application
+
+
+def visible_to(application: Application, actor: Actor) -> bool:
+    """Staff see every case; a department sees only the cases it has a step in."""
+    if actor.role in STAFF_ROLES_SEEING_ALL:
+        return True
+    if actor.role == "backoffice":
+        return actor.department in catalog_rules.departments_of(application.item.definition)
+    return False
+
+
+def accept_now(application: Application, actor: Actor, *, trigger="accept", **kwargs) -> None:
+    """受理: fire the acceptance, start the clocks from today, and record it."""
+    before = application.state
+    LIFECYCLE.fire(trigger, application, **kwargs)
+    start_clocks(application, clock.now())
+    record(
+        application,
+        "application.accepted",
+        by=actor,
+        from_state=before,
+        to_state=application.state,
+        details={
+            "acceptance_date": application.acceptance_date.isoformat(),
+            "due_date": application.due_date.isoformat(),
+            "legal_due_date": application.legal_due_date.isoformat(),
+        },
+    )
+
+
+def start_clocks(application: Application, accepted_at) -> None:
+    """Set the acceptance date and the promised (承诺) and legal (法定) due dates."""
+    item = application.item
+    application.accepted_at = accepted_at
+    application.acceptance_date = clock.local(accepted_at).date()
+    application.due_date = due_after(application.acceptance_date, item.promised_days)
+    application.legal_due_date = due_after(application.acceptance_date, item.legal_days)
+
+
+def present(application: Application, role: str) -> dict:
+    """The full staff view of an application (personal data unmasked)."""
+    details = application.details or {}
+    return {
+        "number": application.number,
+        "state": application.state,
+        "state_label": LIFECYCLE.labels[application.state],
+        "item_code": application.item_code,
+        "item_name": application.item.name,
+        "item_version": application.item_version,
+        "mode": application.item.mode,
+        "channel": application.channel,
+        "applicant": application.applicant,
+        "received_at": application.received_at,
+        "accepted_at": application.accepted_at,
+        "acceptance_date": application.acceptance_date,
+        "due_date": application.due_date,
+        "legal_due_date": application.legal_due_date,
+        "materials": application.materials,
+        "missing_materials": application.missing,
+        "deferred": application.deferred,
+        "delivery": application.delivery,
+        "correction": details.get("correction"),
+        "refusal": details.get("refusal"),
+        "suspensions": details.get("suspensions", []),
+        "extension": details.get("extension"),
+        "withdrawal": details.get("withdrawal"),
+        "delivery_record": details.get("delivery_record"),
+        "steps": [],
+        "allowed_actions": allowed_actions(application, role),
+        "version": application.version,
+    }
+
+
+def allowed_actions(application: Application, role: str) -> list[str]:
+    """The staff actions ``role`` may take on the application now."""
+    return [a for a in LIFECYCLE.allowed(application.state, role) if a in STAFF_ACTIONS]
+
+
+def listing(actor: Actor, *, state=None, item_code=None, department=None, page=1, per_page=20):
+    """A page of applications the actor may see, newest first, and the total count."""
+    query = select(Application).join(CatalogItem, Application.item_id == CatalogItem.id)
+    if actor.role == "backoffice":
+        department = actor.department
+    if state:
+        query = query.where(Application.state == state)
+    if item_code:
+        query = query.where(Application.item_code == item_code)
+    if department:
+        query = query.where(CatalogItem.department == department)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.order_by(Application.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    )
+    return list(rows), total
+
+
+def lifecycle_record(number: str, actor: Actor):
+    """The application's lifecycle events, oldest first."""
+    return events_of(find(number, actor))

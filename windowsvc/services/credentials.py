@@ -1,0 +1,60 @@
+"""Credentials: principals with hashed bearer tokens, roles and departments."""
+
+from sqlalchemy import select
+
+from .. import clock
+from ..db import write_transaction
+from ..extensions import db
+from ..models import Department, Principal
+from ..security import new_token, token_hash
+from .errors import Invalid, NotFound
+from .records import Actor
+
+ROLES = ("window", "backoffice", "supervisor", "oversight", "admin")
+DEPARTMENT_ROLES = ("backoffice", "supervisor")
+
+
+def create(role: str, name: str, department: str | None = None) -> tuple[Principal, str]:
+    """Create a principal; returns it and its token, which is shown once and stored hashed."""
+    if role not in ROLES:
+        raise Invalid(f"unknown role {role!r}", {"role": [f"one of {', '.join(ROLES)}"]})
+    if role in DEPARTMENT_ROLES and not department:
+        raise Invalid(f"role {role} needs a department", {"department": ["required"]})
+    if role not in DEPARTMENT_ROLES and department:
+        raise Invalid(f"role {role} has no department", {"department": ["not allowed"]})
+    if not name.strip():
+        raise Invalid("name is required", {"name": ["required"]})
+    token = new_token()
+    with write_transaction():
+        if department and db.session.get(Department, department) is None:
+            raise Invalid(f"unknown department {department!r}", {"department": ["unknown"]})
+        principal = Principal(
+            name=name.strip(), role=role, department=department, token_hash=token_hash(token)
+        )
+        db.session.add(principal)
+    return principal, token
+
+
+def revoke(principal_id: int) -> None:
+    """Revoke a principal's token; later requests with it get 401."""
+    with write_transaction():
+        principal = db.session.get(Principal, principal_id)
+        if principal is None:
+            raise NotFound(f"no principal {principal_id}")
+        if principal.revoked_at is None:
+            principal.revoked_at = clock.now()
+
+
+def authenticate(token: str) -> Actor | None:
+    """The actor behind a bearer token, or None for an unknown or revoked token."""
+    row = db.session.execute(
+        select(Principal.id, Principal.name, Principal.role, Principal.department).where(
+            Principal.token_hash == token_hash(token), Principal.revoked_at.is_(None)
+        )
+    ).first()
+    return Actor(row.id, row.name, row.role, row.department) if row else None
+
+
+def listing() -> list[Principal]:
+    """All principals, newest last."""
+    return list(db.session.scalars(select(Principal).order_by(Principal.id)))

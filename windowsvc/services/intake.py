@@ -1,0 +1,251 @@
+"""收件 — intake: one application, one unified acceptance number, one query code."""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from .. import clock
+from ..adapters.evidence import EvidenceUnavailable
+from ..db import is_postgres, write_transaction
+from ..extensions import db
+from ..models import Application, IdempotencyKey, NumberSequence
+from ..rules import acceptance_number, materials
+from ..rules.chain import canonical
+from ..rules.identity import identity_problem
+from ..security import new_query_code, query_code_hash
+from ..workflows.lifecycle import LIFECYCLE
+from . import catalog
+from .applications import accept_now, due_after, present
+from .context import adapters, setting
+from .errors import Conflict, Invalid, Unavailable
+from .records import Actor, record
+
+ON_THE_SPOT_CHANNELS = {"window"}
+
+
+@dataclass
+class IntakeResult:
+    """The response body and whether it was replayed from an earlier identical request."""
+
+    body: dict
+    replayed: bool
+
+
+def submit(actor: Actor, key: str, body: dict, render) -> IntakeResult:
+    """Receive an application exactly once per Idempotency-Key; ``render`` dumps the response."""
+    request_hash = hashlib.sha256(canonical(body)).hexdigest()
+    replay = _claim_key(actor, key, request_hash)
+    if replay is not None:
+        return IntakeResult(replay, True)
+    try:
+        prepared = _prepare(body)
+        with write_transaction():
+            created = _create(actor, body, prepared, render)
+            row = db.session.get(IdempotencyKey, (actor.id, key))
+            row.status, row.response_status, row.response_body = "done", 201, created
+        return IntakeResult(created, False)
+    except BaseException:
+        _release_key(actor, key, request_hash)
+        raise
+
+
+def _claim_key(actor, key, request_hash):
+    """Record the key as in flight; return a stored response to replay, or None to go ahead."""
+    for _attempt in range(3):
+        try:
+            with write_transaction():
+                row = db.session.get(IdempotencyKey, (actor.id, key))
+                if row is None:
+                    db.session.add(
+                        IdempotencyKey(
+                            principal_id=actor.id,
+                            key=key,
+                            request_hash=request_hash,
+                            status="in_flight",
+                            created_at=clock.now(),
+                        )
+                    )
+                    return None
+                if row.request_hash != request_hash:
+                    raise Invalid(
+                        "Idempotency-Key 已用于另一份内容不同的申请 (key reused with another body)",
+                        {"Idempotency-Key": ["already used for a different request body"]},
+                    )
+                if row.status == "done":
+                    return row.response_body
+                stale = clock.now() - timedelta(seconds=setting("IDEMPOTENCY_STALE_SECONDS"))
+                if row.created_at > stale:
+                    raise Conflict(
+                        "同一 Idempotency-Key 的申请正在处理中, 请稍后重试 (request in progress)"
+                    )
+                row.created_at = clock.now()  # the first attempt died: take it over
+                return None
+        except IntegrityError:
+            continue  # a concurrent request inserted the key first; look again
+    raise Conflict("同一 Idempotency-Key 的申请正在处理中, 请稍后重试 (request in progress)")
+
+
+def _release_key(actor, key, request_hash):
+    """Forget an in-flight key after a failed attempt, so the failure changes nothing."""
+    with write_transaction():
+        row = db.session.get(IdempotencyKey, (actor.id, key))
+        if row is not None and row.status == "in_flight" and row.request_hash == request_hash:
+            db.session.delete(row)
+
+
+@dataclass
+class Prepared:
+    """Everything intake works out before it opens its write transaction."""
+
+    item: object
+    fetched: list
+    missing: list
+    deferred: list
+
+
+def _prepare(body):
+    """Check the request against the item and fetch shared-data materials (no transaction held)."""
+    item = catalog.latest(body["item_code"])
+    if item is None:
+        raise Invalid(f"事项 {body['item_code']} 不存在", {"item_code": ["unknown service item"]})
+    definition = item.definition
+    errors = {}
+    applicant = body["applicant"]
+    problem = identity_problem(applicant["id_type"], applicant["id_number"])
+    if problem:
+        errors["applicant.id_number"] = [problem]
+    handed_in = [m["code"] for m in body.get("materials", [])]
+    unknown = materials.unknown_codes(definition, handed_in)
+    if unknown:
+        errors["materials"] = [f"该事项没有材料 {', '.join(unknown)}"]
+    deferred = body.get("deferred", [])
+    promised = due_after(clock.today(), item.promised_days) if deferred else None
+    for code, message in materials.check_deferrals(definition, deferred, promised).items():
+        errors.setdefault("deferred", []).append(f"{code}: {message}")
+    delivery = body.get("delivery")
+    if delivery:
+        if delivery["method"] not in definition["delivery_methods"]:
+            errors["delivery.method"] = ["该事项不支持此送达方式"]
+        if delivery["method"] == "express" and not (delivery.get("address") or "").strip():
+            errors["delivery.address"] = ["快递送达须填写收件地址"]
+    if errors:
+        raise Invalid("申请内容有误, 请修改后重新提交", errors)
+
+    fetched, reasons = [], {}
+    source = adapters().evidence
+    present_codes = set(handed_in) | {d["code"] for d in deferred}
+    for material in definition["materials"]:
+        if not material.get("evidence") or material["code"] in present_codes:
+            continue
+        try:
+            evidence = source.fetch(material["evidence"], applicant)
+        except EvidenceUnavailable as exc:
+            reasons[material["code"]] = exc.reason
+            continue
+        fetched.append(
+            {
+                "code": material["code"],
+                "name": material["name"],
+                "source": evidence.source,
+                "evidence_id": evidence.evidence_id,
+                "fetched_at": evidence.fetched_at.isoformat(),
+            }
+        )
+    missing = materials.missing_materials(
+        definition,
+        set(handed_in),
+        {f["code"] for f in fetched},
+        {d["code"] for d in deferred},
+        reasons,
+    )
+    return Prepared(item, fetched, missing, deferred)
+
+
+def _create(actor, body, prepared, render):
+    received_at = clock.now()
+    desk_date = clock.local(received_at).date()
+    region = setting("REGION_CODE")
+    number = acceptance_number.compose(
+        region, desk_date, body["channel"], _next_sequence(region, desk_date, body["channel"])
+    )
+    query_code = new_query_code()
+    by_code = {m["code"]: m for m in prepared.item.definition["materials"]}
+    handed_in = [
+        {"code": m["code"], "name": by_code[m["code"]]["name"], "source": "applicant"}
+        for m in body.get("materials", [])
+    ]
+    application = Application(
+        number=number,
+        query_code_hash=query_code_hash(setting("SECRET_KEY"), number, query_code),
+        item=prepared.item,
+        item_code=prepared.item.code,
+        item_version=prepared.item.version,
+        region_code=region,
+        channel=body["channel"],
+        state=LIFECYCLE.initial,
+        applicant=body["applicant"],
+        materials=handed_in + prepared.fetched,
+        missing=prepared.missing,
+        deferred=[
+            {**d, "name": by_code[d["code"]]["name"], "commit_date": d["commit_date"].isoformat()}
+            for d in prepared.deferred
+        ],
+        delivery=body.get("delivery"),
+        details={},
+        received_at=received_at,
+        received_by_id=actor.id,
+        updated_at=received_at,
+    )
+    db.session.add(application)
+    db.session.flush()
+    record(
+        application,
+        "application.received",
+        by=actor,
+        to_state=application.state,
+        details={
+            "item": f"{application.item_code}@{application.item_version}",
+            "channel": application.channel,
+            "handed_in": [m["code"] for m in handed_in],
+            "fetched": [
+                {k: f[k] for k in ("code", "source", "evidence_id")} for f in prepared.fetched
+            ],
+            "deferred": [d["code"] for d in prepared.deferred],
+        },
+    )
+    if body["channel"] in ON_THE_SPOT_CHANNELS:
+        if prepared.missing:
+            from .actions import correction_notice
+
+            correction_notice(application, actor, prepared.missing, "窗口收件时一次性告知")
+        else:
+            accept_now(application, actor)
+    db.session.flush()
+    return render({**present(application, actor.role), "query_code": query_code})
+
+
+def _next_sequence(region, desk_date, channel):
+    """The next sequence number for region, date and channel: atomic, unique under concurrency."""
+    values = {
+        "region_code": region,
+        "desk_date": f"{desk_date:%Y%m%d}",
+        "channel_digit": acceptance_number.CHANNEL_DIGITS[channel],
+        "last_value": 1,
+    }
+    dialect = postgresql if is_postgres() else sqlite
+    statement = (
+        dialect.insert(NumberSequence)
+        .values(**values)
+        .on_conflict_do_update(
+            index_elements=["region_code", "desk_date", "channel_digit"],
+            set_={"last_value": NumberSequence.last_value + 1},
+        )
+        .returning(NumberSequence.last_value)
+    )
+    value = db.session.execute(statement).scalar_one()
+    if value > acceptance_number.MAX_SEQUENCE:
+        raise Unavailable("今日该渠道受理号已用尽 (daily sequence exhausted)")
+    return value

@@ -1,0 +1,96 @@
+"""办件查询 — what a citizen sees with acceptance number + query code (masked, allow-listed)."""
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Application
+from ..rules import acceptance_number
+from ..rules.masking import mask_applicant
+from ..security import query_code_matches
+from ..workflows.lifecycle import CONCLUDED, LIFECYCLE
+from .context import setting
+from .errors import BadNumber, NotFound
+from .records import events_of
+
+NOT_FOUND = "未查到办件: 请核对受理号和查询密码 (no application matches this number and code)"
+
+PUBLIC_EVENTS = {
+    "application.received": "已收件",
+    "application.accepted": "已受理",
+    "application.correction_requested": "请补正材料",
+    "application.supplemented": "已补正材料",
+    "application.refused": "不予受理",
+    "application.suspended": "进入特别程序",
+    "application.resumed": "特别程序结束",
+    "application.extended": "办理期限已延长",
+    "application.withdrawn": "已撤回",
+    "application.approved": "准予许可",
+    "application.denied": "不予许可",
+    "application.result_ready": "结果待领取",
+    "application.delivered": "已送达",
+    "application.terminated": "已终止",
+    "application.archived": "已归档",
+}
+
+
+def parse_number(text: str) -> str:
+    """The normalised number, or BadNumber (400) before any lookup is made."""
+    try:
+        return acceptance_number.parse(text).text
+    except acceptance_number.InvalidNumber as exc:
+        raise BadNumber(str(exc)) from exc
+
+
+def authenticate(number_text: str, query_code: str) -> Application:
+    """The application matching number and code; the same NotFound for either being wrong."""
+    number = parse_number(number_text)
+    application = db.session.scalar(select(Application).where(Application.number == number))
+    if application is None or not query_code_matches(
+        setting("SECRET_KEY"), number, query_code, application.query_code_hash
+    ):
+        raise NotFound(NOT_FOUND)
+    return application
+
+
+def lookup(number_text: str, query_code: str) -> dict:
+    """The public view of an application: nothing outside this allow-list leaves the server."""
+    application = authenticate(number_text, query_code)
+    details = application.details or {}
+    timeline = [
+        {"at": e.at, "label": PUBLIC_EVENTS[e.type]}
+        for e in events_of(application)
+        if e.type in PUBLIC_EVENTS
+    ]
+    return {
+        "number": application.number,
+        "item_name": application.item.name,
+        "state": application.state,
+        "state_label": LIFECYCLE.labels[application.state],
+        "applicant": mask_applicant(application.applicant),
+        "received_at": application.received_at,
+        "accepted_at": application.accepted_at,
+        "due_date": application.due_date,
+        "missing_materials": [m["name"] for m in application.missing or []]
+        if application.state == "correction"
+        else [],
+        "progress": [],
+        "timeline": timeline,
+        "result": _result(application, details),
+        "can_rate": application.state in CONCLUDED,
+        "rating": None,
+    }
+
+
+def _result(application, details):
+    delivery = details.get("delivery_record")
+    if delivery:
+        return {"delivered": True, "method": delivery["method"], "tracking": delivery["tracking"]}
+    if application.state == "result_ready":
+        method = (application.delivery or {}).get("method", "window")
+        return {"delivered": False, "method": method, "tracking": None}
+    return None
+
+
+def normalised_or_raw(text) -> str:
+    """A throttling key for a presented number: its normal form, whether valid or not."""
+    return acceptance_number.normalise(text if isinstance(text, str) else "")[:60]
