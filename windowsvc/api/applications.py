@@ -9,7 +9,7 @@ from ..services import actions, applications, intake
 from ..services.errors import PreconditionRequired, ServiceError
 from ..workflows.lifecycle import DELIVERY_METHODS, LIFECYCLE, SUSPENSION_KINDS
 from .auth import allow, current_actor
-from .schemas import CHANNELS, Applicant, Deferral, Delivery, MaterialRef, Page
+from .schemas import CHANNELS, Applicant, Deferral, Delivery, LocalDateTime, MaterialRef, Page
 
 blp = Blueprint(
     "applications", __name__, url_prefix="/api/v1", description="办件: intake, actions, record"
@@ -47,8 +47,8 @@ class ApplicationOut(Schema):
     mode = fields.String()
     channel = fields.String()
     applicant = fields.Dict()
-    received_at = fields.DateTime()
-    accepted_at = fields.DateTime(allow_none=True)
+    received_at = LocalDateTime()
+    accepted_at = LocalDateTime(allow_none=True)
     acceptance_date = fields.Date(allow_none=True)
     due_date = fields.Date(allow_none=True)
     legal_due_date = fields.Date(allow_none=True)
@@ -86,7 +86,7 @@ class ListArgs(Schema):
 class EventOut(Schema):
     seq = fields.Integer()
     type = fields.String()
-    at = fields.DateTime()
+    at = LocalDateTime()
     actor_name = fields.String()
     actor_role = fields.String()
     from_state = fields.String(allow_none=True)

@@ -2,6 +2,16 @@
 
 from marshmallow import Schema, fields, pre_load, validate
 
+from ..clock import local
+
+
+class LocalDateTime(fields.DateTime):
+    """A timestamp shown in Asia/Shanghai with its offset (+08:00), as the contract promises."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(local(value) if value else value, attr, obj, **kwargs)
+
+
 CHANNELS = ("window", "online", "mobile", "self_service")
 ID_TYPES = ("resident_id", "passport", "uscc", "hk_macao_permit", "taiwan_permit", "other")
 

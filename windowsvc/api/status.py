@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from ..extensions import limiter
 from ..services import status
 from .auth import PUBLIC, allow
+from .schemas import LocalDateTime
 
 blp = Blueprint("status", __name__, url_prefix="/api/v1", description="办件查询 (citizens)")
 
@@ -18,7 +19,7 @@ class StatusIn(Schema):
 
 
 class TimelineEntry(Schema):
-    at = fields.DateTime()
+    at = LocalDateTime()
     label = fields.String()
 
 
@@ -28,8 +29,8 @@ class StatusOut(Schema):
     state = fields.String()
     state_label = fields.String()
     applicant = fields.Dict(metadata={"description": "masked"})
-    received_at = fields.DateTime()
-    accepted_at = fields.DateTime(allow_none=True)
+    received_at = LocalDateTime()
+    accepted_at = LocalDateTime(allow_none=True)
     due_date = fields.Date(allow_none=True)
     missing_materials = fields.List(fields.String())
     progress = fields.List(fields.Dict())
