@@ -24,7 +24,7 @@ run: $(STAMP)
 	bash scripts/run-demo.sh
 
 test: $(STAMP) postgres-tools lint
-	pg_virtualenv -v 15 env WINDOWSVC_TEST_POSTGRES=required $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	pg_virtualenv -t -v 15 env WINDOWSVC_TEST_POSTGRES=required $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -97,7 +97,8 @@ class Application(db.Model):
 
     item = relationship(CatalogItem, lazy="joined")
 
-    __mapper_args__ = {"version_id_col": version}
+    # Versions are bumped once per use case by services (touch); the ORM adds "WHERE version = ?".
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class Event(db.Model):

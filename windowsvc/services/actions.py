@@ -6,7 +6,7 @@ from .. import clock
 from ..db import write_transaction
 from ..rules.deadlines import working_days_between
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
-from .applications import accept_now, due_after, find, present
+from .applications import accept_now, due_after, find, present, touch
 from .context import adapters
 from .errors import Forbidden, Invalid, NotFound, PreconditionFailed
 from .records import Actor, record
@@ -27,11 +27,9 @@ def perform(number: str, action: str, actor: Actor, if_match: int, payload: dict
                 f"办件已被他人更新 (当前版本 {application.version}), 请刷新后重试",
                 current_version=application.version,
             )
+        touch(application)
         HANDLERS[action](application, actor, **payload)
-        application.updated_at = clock.now()
-        result = present(application, actor.role)
-    result["version"] = application.version
-    return result
+        return present(application, actor.role)
 
 
 def _fire(application, actor, trigger, event_type, details=None, **kwargs):

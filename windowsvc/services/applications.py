@@ -43,6 +43,12 @@ def visible_to(application: Application, actor: Actor) -> bool:
     return False
 
 
+def touch(application: Application) -> None:
+    """Mark one change of the case: a new version (the ETag) and the time of the change."""
+    application.version += 1
+    application.updated_at = clock.now()
+
+
 def accept_now(application: Application, actor: Actor, *, trigger="accept", **kwargs) -> None:
     """受理: fire the acceptance, start the clocks from today, and record it."""
     before = application.state

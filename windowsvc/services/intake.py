@@ -1,6 +1,7 @@
 """收件 — intake: one application, one unified acceptance number, one query code."""
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,7 +14,6 @@ from ..db import is_postgres, write_transaction
 from ..extensions import db
 from ..models import Application, IdempotencyKey, NumberSequence
 from ..rules import acceptance_number, materials
-from ..rules.chain import canonical
 from ..rules.identity import identity_problem
 from ..security import new_query_code, query_code_hash
 from ..workflows.lifecycle import LIFECYCLE
@@ -36,7 +36,7 @@ class IntakeResult:
 
 def submit(actor: Actor, key: str, body: dict, render) -> IntakeResult:
     """Receive an application exactly once per Idempotency-Key; ``render`` dumps the response."""
-    request_hash = hashlib.sha256(canonical(body)).hexdigest()
+    request_hash = request_fingerprint(body)
     replay = _claim_key(actor, key, request_hash)
     if replay is not None:
         return IntakeResult(replay, True)
@@ -50,6 +50,12 @@ def submit(actor: Actor, key: str, body: dict, render) -> IntakeResult:
     except BaseException:
         _release_key(actor, key, request_hash)
         raise
+
+
+def request_fingerprint(body: dict) -> str:
+    """A digest of the validated request, independent of key order and formatting."""
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _claim_key(actor, key, request_hash):
@@ -197,6 +203,7 @@ def _create(actor, body, prepared, render):
         details={},
         received_at=received_at,
         received_by_id=actor.id,
+        version=1,
         updated_at=received_at,
     )
     db.session.add(application)

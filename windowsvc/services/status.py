@@ -27,6 +27,7 @@ PUBLIC_EVENTS = {
     "application.approved": "准予许可",
     "application.denied": "不予许可",
     "application.result_ready": "结果待领取",
+    "application.processing_started": "办理中",
     "application.delivered": "已送达",
     "application.terminated": "已终止",
     "application.archived": "已归档",

@@ -1,0 +1,172 @@
+"""End-to-end fixtures: a real gunicorn (2 workers) on a fresh SQLite or PostgreSQL database."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import POSTGRES_REQUIRED, postgres_server_url
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+BIN = Path(sys.executable).parent  # the venv running pytest holds gunicorn and windowsvc
+STARTUP_SECONDS = 20
+STOP_SECONDS = 10
+CLI_SECONDS = 60
+LOG_TAIL_CHARS = 4000
+WINDOW_PRINCIPALS = {"window": "测试窗口", "window2": "测试窗口二"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test under tests/e2e is an end-to-end test."""
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.e2e)
+
+
+@dataclass
+class LiveServer:
+    """A running gunicorn: its base URL, bearer tokens by name, and its log."""
+
+    url: str
+    tokens: dict
+    backend: str
+    log_path: Path
+    process: subprocess.Popen = field(repr=False)
+
+    def log_tail(self) -> str:
+        """The end of the server's combined stdout/stderr, for assertion messages."""
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return f"--- gunicorn log ({self.backend}), last lines ---\n{text[-LOG_TAIL_CHARS:]}"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_env(database_url: str, port: int) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WINDOWSVC_")}
+    env.update(
+        {
+            "WINDOWSVC_DATABASE_URL": database_url,
+            "WINDOWSVC_SECRET_KEY": f"e2e-{uuid.uuid4().hex}",
+            "WINDOWSVC_RATELIMIT_STORAGE_URI": "memory://",
+            "WINDOWSVC_WORKERS": "2",
+            "WINDOWSVC_BIND": f"127.0.0.1:{port}",
+        }
+    )
+    return env
+
+
+def _cli(env: dict, *args: str) -> str:
+    """Run ``windowsvc ARGS`` against the server's database; its stdout."""
+    done = subprocess.run(
+        [str(BIN / "windowsvc"), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_SECONDS,
+        check=False,
+    )
+    assert done.returncode == 0, (
+        f"windowsvc {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+    )
+    return done.stdout
+
+
+def _prepare_database(env: dict) -> dict:
+    """Migrate, load the demo catalog and create the window principals; their tokens."""
+    _cli(env, "init")
+    tokens = {}
+    for key, name in WINDOW_PRINCIPALS.items():
+        output = _cli(env, "credentials", "create", "--role", "window", "--name", name)
+        tokens[key] = output.strip().splitlines()[-1]
+    return tokens
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=STOP_SECONDS)
+
+
+def _wait_until_healthy(server: LiveServer) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"gunicorn exited with {server.process.returncode}\n{server.log_tail()}")
+        try:
+            if requests.get(f"{server.url}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass  # not listening yet, or no worker has booted to answer
+        time.sleep(0.1)
+    pytest.fail(f"gunicorn not healthy within {STARTUP_SECONDS} s\n{server.log_tail()}")
+
+
+def _run_server(backend: str, database_url: str, workdir: Path):
+    """Prepare the database, start gunicorn, yield the LiveServer, then stop it."""
+    port = _free_port()
+    env = _server_env(database_url, port)
+    tokens = _prepare_database(env)
+    log_path = workdir / "gunicorn.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+             "--workers", "2", "wsgi:app"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            server = LiveServer(f"http://127.0.0.1:{port}", tokens, backend, log_path, process)
+            _wait_until_healthy(server)
+            yield server
+        finally:
+            _stop(process)
+
+
+def _postgres_admin_url() -> str:
+    server = postgres_server_url()
+    if server is None:
+        if POSTGRES_REQUIRED:
+            pytest.fail("WINDOWSVC_TEST_POSTGRES=required but no PGHOST: run through `make test`")
+        pytest.skip("no PostgreSQL server (run `make test`, which starts a throwaway cluster)")
+    return server
+
+
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def live_server(request, tmp_path_factory):
+    """gunicorn with 2 workers over HTTP on loopback, once per database backend."""
+    workdir = tmp_path_factory.mktemp(f"e2e-{request.param}")
+    if request.param == "sqlite":
+        yield from _run_server("sqlite", f"sqlite:///{workdir / 'windowsvc.db'}", workdir)
+        return
+
+    import psycopg
+
+    server = _postgres_admin_url()
+    name = f"windowsvc_e2e_{uuid.uuid4().hex[:8]}"
+    admin = server.replace("postgresql+psycopg", "postgresql") + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield from _run_server("postgres", f"{server}/{name}", workdir)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

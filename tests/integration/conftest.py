@@ -1,0 +1,94 @@
+"""Helpers for integration tests: request bodies for the demo catalog and a submit shortcut."""
+
+import uuid
+
+import pytest
+
+from tests.conftest import bearer
+
+FOOD = "330100-XK-SCJG-0012"  # 食品经营许可证核发 (scjg, single, promised 5, legal 20)
+FOOD_REQUIRED = [
+    "food_licence_application",
+    "business_licence",
+    "legal_representative_id",
+    "premises_floor_plan",
+    "food_process_layout",
+    "food_safety_rules",
+    "staff_health_certificates",
+]
+INSTANT = "330100-GG-RSJ-0021"  # 职工参保登记 (rsj, 即办件)
+INSTANT_REQUIRED = ["employee_enrolment_form", "employee_id", "labour_contract"]
+PARALLEL = "330100-XK-ZJJ-0031"  # 建设工程竣工联合验收 (zjj + zrzy + xfjy)
+
+
+def applicant(**overrides):
+    """A person applicant with a valid resident ID number."""
+    return {
+        "type": "person",
+        "name": "张三丰",
+        "id_type": "resident_id",
+        "id_number": "11010519491231002X",
+        "phone": "13812345678",
+        **overrides,
+    }
+
+
+def intake_body(item=FOOD, channel="window", materials=None, **extra):
+    """An intake request; by default complete for the food licence."""
+    codes = FOOD_REQUIRED if materials is None else materials
+    return {
+        "item_code": item,
+        "channel": channel,
+        "applicant": applicant(),
+        "materials": [{"code": c} for c in codes],
+        **extra,
+    }
+
+
+@pytest.fixture
+def submit(client, tokens):
+    """POST an application with a fresh Idempotency-Key (or the given one)."""
+
+    def _submit(body=None, key=None, token=None):
+        headers = {**bearer(token or tokens["window"]), "Idempotency-Key": key or uuid.uuid4().hex}
+        return client.post("/api/v1/applications", json=body or intake_body(), headers=headers)
+
+    return _submit
+
+
+@pytest.fixture
+def act(client, tokens):
+    """POST an action with the right If-Match unless told otherwise."""
+
+    def _act(number, action, payload=None, token=None, version=None, role="window"):
+        token = token or tokens[role]
+        if version is None:
+            version = client.get(f"/api/v1/applications/{number}", headers=bearer(token)).json[
+                "version"
+            ]
+        headers = {**bearer(token), "If-Match": f'"{version}"'}
+        return client.post(
+            f"/api/v1/applications/{number}/actions/{action}", json=payload or {}, headers=headers
+        )
+
+    return _act
+
+
+@pytest.fixture
+def decide(app):
+    """Drive a case through processing to a decision, as the back office will (issue 3)."""
+    from windowsvc.db import write_transaction
+    from windowsvc.models import Application
+    from windowsvc.services import decisions
+    from windowsvc.services.applications import touch
+
+    def _decide(number, outcome="approve", reason=None, start_only=False):
+        with app.app_context(), write_transaction() as session:
+            application = session.query(Application).filter_by(number=number).one()
+            touch(application)
+            if application.state == "accepted":
+                decisions.start_processing(application)
+            if not start_only:
+                decisions.decide(application, outcome, reason=reason)
+
+    return _decide
