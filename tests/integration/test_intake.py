@@ -2,9 +2,9 @@
 
 import datetime as dt
 
-from windowsvc.rules import acceptance_number
 from tests.conftest import bearer
 from tests.integration.conftest import FOOD, FOOD_REQUIRED, INSTANT, INSTANT_REQUIRED, intake_body
+from windowsvc.rules import acceptance_number
 
 
 class TestWindowIntake:
