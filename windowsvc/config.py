@@ -19,7 +19,6 @@ class Defaults:
     STATUS_FAILURES_PER_NUMBER = "5 per hour"
     IDEMPOTENCY_STALE_SECONDS = 120
     MAX_CONTENT_LENGTH = 256 * 1024
-    EVIDENCE_SOURCE = "none"  # "none" | "simulated" | an http(s) URL
     LOG_LEVEL = "INFO"
 
 
@@ -33,7 +32,6 @@ def load_config(app, overrides=None):
     app.config["DATABASE_URL"] = url
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(url))
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"]
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     app.config["API_TITLE"] = "windowsvc"
     app.config["API_VERSION"] = "v1"

@@ -29,3 +29,26 @@ def query_code_hash(secret_key: str, number: str, code: str) -> str:
 def query_code_matches(secret_key: str, number: str, code: str, stored: str) -> bool:
     """Constant-time comparison of a presented query code with the stored hash."""
     return hmac.compare_digest(query_code_hash(secret_key, number, code), stored)
+
+
+def _pad(secret_key: str, number: str) -> list[int]:
+    digest = hmac.new(secret_key.encode(), f"replay:{number}".encode(), hashlib.sha256).digest()
+    return [b % 10 for b in digest[:6]]
+
+
+def seal_query_code(secret_key: str, number: str, code: str) -> str:
+    """Encrypt a query code for the idempotent-replay copy of a receipt (one-time pad per number).
+
+    The pad is a keyed PRF of the unique acceptance number, so without the secret key the sealed
+    digits say nothing about the code; lookups still use only the keyed hash.
+    """
+    return "".join(
+        str((int(c) + p) % 10) for c, p in zip(code, _pad(secret_key, number), strict=True)
+    )
+
+
+def unseal_query_code(secret_key: str, number: str, sealed: str) -> str:
+    """The query code sealed by ``seal_query_code``."""
+    return "".join(
+        str((int(c) - p) % 10) for c, p in zip(sealed, _pad(secret_key, number), strict=True)
+    )

@@ -178,3 +178,15 @@ class TestIdempotency:
         second = submit(key="shared", token=tokens["window2"])
         assert second.status_code == 201
         assert second.json["number"] != first.json["number"]
+
+
+class TestReceiptSecrecy:
+    def test_the_stored_replay_copy_holds_no_clear_query_code(self, app, submit, frozen_clock):
+        from windowsvc.models import IdempotencyKey
+
+        created = submit(key="sealed").json
+        with app.app_context():
+            stored = IdempotencyKey.query.filter_by(key="sealed").one().response_body
+        assert "query_code" not in stored
+        assert stored["query_code_sealed"] != created["query_code"]
+        assert submit(key="sealed").json["query_code"] == created["query_code"]

@@ -135,18 +135,11 @@ class TestParse:
         with pytest.raises(InvalidNumber):
             parse(body + check_character(body))
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: _SHAPE uses \\d, which matches non-ASCII digits; parse returns them as is",
-    )
-    def test_a_number_is_never_returned_with_non_ascii_digits(self):
-        full_width = "".join(chr(ord(c) + 0xFEE0) for c in VALID)
-        mixed = full_width[:14] + "1" + full_width[15:]  # only the channel digit in ASCII
-        try:
-            parsed = parse(mixed)
-        except InvalidNumber:
-            return
-        assert parsed.text.isascii()
+    def test_full_width_digits_typed_with_a_chinese_ime_are_normalised(self):
+        mixed = "".join(chr(ord(c) + 0xFEE0) for c in VALID[:14]) + VALID[14:]
+        fully = "".join(chr(ord(c) + 0xFEE0) for c in VALID)
+        assert parse(mixed).text == VALID
+        assert parse(fully).text == VALID
 
 
 class TestTamperingIsDetected:

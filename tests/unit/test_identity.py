@@ -49,9 +49,6 @@ class TestResidentId:
     def test_a_lowercase_x_is_not_accepted_here_the_api_upper_cases_first(self):
         assert resident_id_problem("11010519491231002x") is not None
 
-    @pytest.mark.xfail(
-        strict=True, reason="BUG: _RESIDENT_ID uses \\d, which accepts full-width digits"
-    )
     def test_a_resident_id_typed_in_full_width_digits_is_not_valid(self):
         full_width = "".join(chr(ord(c) + 0xFEE0) for c in "11010519491231002") + "X"
         assert resident_id_problem(full_width) is not None

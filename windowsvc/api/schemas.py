@@ -1,5 +1,7 @@
 """Marshmallow schemas shared by several blueprints (requests are strict: unknown fields fail)."""
 
+import unicodedata
+
 from marshmallow import Schema, fields, pre_load, validate
 
 from ..clock import local
@@ -36,7 +38,7 @@ class Applicant(Schema):
     def normalise(self, data, **_kwargs):
         data = strip_strings(data)
         if isinstance(data, dict) and isinstance(data.get("id_number"), str):
-            data["id_number"] = data["id_number"].upper()
+            data["id_number"] = unicodedata.normalize("NFKC", data["id_number"]).upper()
         return data
 
 

@@ -5,13 +5,14 @@ The check character is ISO 7064 MOD 11-2 over the first 21 digits, as on a resid
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
 CHANNEL_DIGITS = {"window": "1", "online": "2", "mobile": "3", "self_service": "4"}
 CHANNELS_BY_DIGIT = {digit: name for name, digit in CHANNEL_DIGITS.items()}
 MAX_SEQUENCE = 999_999
-_SHAPE = re.compile(r"^\d{6}\d{8}[1-4]\d{6}[\dX]$")
+_SHAPE = re.compile(r"^[0-9]{14}[1-4][0-9]{6}[0-9X]$")
 
 
 class InvalidNumber(ValueError):
@@ -40,8 +41,9 @@ def compose(region_code: str, desk_date: date, channel: str, sequence: int) -> s
 
 
 def normalise(text: str) -> str:
-    """Remove spaces and dashes and upper-case a trailing x, as people type numbers."""
-    return re.sub(r"[\s\-‐-―－]", "", text or "").upper()
+    """Full-width digits to ASCII, spaces and dashes removed, x upper-cased: as people type."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return re.sub(r"[\s\-‐-―]", "", text).upper()
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ import re
 
 from .acceptance_number import check_character
 
-_RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
-_USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_RESIDENT_ID = re.compile(r"^[0-9]{17}[0-9X]$")
+_USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
 
 def resident_id_problem(value: str) -> str | None:

@@ -61,7 +61,7 @@ def _latest_definition(code):
 
 def _store(document, definition, report):
     code, version = document["code"], document["version"]
-    digest = catalog.digest(definition)
+    digest = catalog.digest(document)  # the file as written: a bundle keeps its composition
     existing = db.session.scalar(
         select(CatalogItem).where(CatalogItem.code == code, CatalogItem.version == version)
     )

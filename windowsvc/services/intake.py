@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import Application, IdempotencyKey, NumberSequence
 from ..rules import acceptance_number, materials
 from ..rules.identity import identity_problem
-from ..security import new_query_code, query_code_hash
+from ..security import new_query_code, query_code_hash, seal_query_code, unseal_query_code
 from ..workflows.lifecycle import LIFECYCLE
 from . import catalog
 from .applications import accept_now, due_after, present
@@ -45,7 +45,7 @@ def submit(actor: Actor, key: str, body: dict, render) -> IntakeResult:
         with write_transaction():
             created = _create(actor, body, prepared, render)
             row = db.session.get(IdempotencyKey, (actor.id, key))
-            row.status, row.response_status, row.response_body = "done", 201, created
+            row.status, row.response_status, row.response_body = "done", 201, _sealed(created)
         return IntakeResult(created, False)
     except BaseException:
         _release_key(actor, key, request_hash)
@@ -81,7 +81,7 @@ def _claim_key(actor, key, request_hash):
                         {"Idempotency-Key": ["already used for a different request body"]},
                     )
                 if row.status == "done":
-                    return row.response_body
+                    return _unsealed(row.response_body)
                 stale = clock.now() - timedelta(seconds=setting("IDEMPOTENCY_STALE_SECONDS"))
                 if row.created_at > stale:
                     raise Conflict(
@@ -92,6 +92,22 @@ def _claim_key(actor, key, request_hash):
         except IntegrityError:
             continue  # a concurrent request inserted the key first; look again
     raise Conflict("同一 Idempotency-Key 的申请正在处理中, 请稍后重试 (request in progress)")
+
+
+def _sealed(response: dict) -> dict:
+    """The response as stored for replays: the query code never stored in clear."""
+    stored = dict(response)
+    code = stored.pop("query_code")
+    stored["query_code_sealed"] = seal_query_code(setting("SECRET_KEY"), stored["number"], code)
+    return stored
+
+
+def _unsealed(stored: dict) -> dict:
+    """The response to replay, with the query code restored in its place."""
+    response = dict(stored)
+    sealed = response.pop("query_code_sealed")
+    response["query_code"] = unseal_query_code(setting("SECRET_KEY"), response["number"], sealed)
+    return response
 
 
 def _release_key(actor, key, request_hash):
