@@ -7,12 +7,12 @@ STAMP := $(VENV)/.installed-dev
 PYTHON ?= python3
 export WINDOWSVC_DATABASE_URL ?= sqlite:///$(CURDIR)/var/windowsvc.db
 
-.PHONY: run test lint format bench openapi clean postgres-tools
+.PHONY: run test lint format openapi clean postgres-tools
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
 # PostgreSQL 15 is on these machines; install it only where it is missing (Debian).
@@ -36,9 +36,6 @@ format: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/windowsvc openapi
-
-bench: $(STAMP)
-	$(PY) -m bench
 
 clean:
 	rm -rf var .pytest_cache

@@ -83,13 +83,15 @@ def _migrate_and_seed(url):
 
 
 def _reset_postgres(url):
-    """Empty the mutable tables of the session database, keeping schema and catalog."""
+    """Empty the mutable tables of the session database, keeping schema and the demo catalog."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
     with engine.begin() as conn:
         mutable = [t for t in TABLES if t not in ("catalog_items", "departments")]
         conn.execute(text(f"TRUNCATE {', '.join(mutable)} RESTART IDENTITY CASCADE"))
+        # item versions a test loaded on top of the demo catalog
+        conn.execute(text("DELETE FROM catalog_items WHERE version > 1"))
     engine.dispose()
 
 

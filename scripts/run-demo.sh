@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `make run`: the service with its demo catalog and demo credentials on SQLite, on 127.0.0.1:8000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+mkdir -p var
+export WINDOWSVC_DATABASE_URL="${WINDOWSVC_DATABASE_URL:-sqlite:///$PWD/var/windowsvc.db}"
+if [ ! -f var/secret_key ]; then
+  "$BIN/python" -c "import secrets; print(secrets.token_hex(32))" > var/secret_key
+fi
+export WINDOWSVC_SECRET_KEY="${WINDOWSVC_SECRET_KEY:-$(cat var/secret_key)}"
+# chinesecalendar knows years up to 2026; the demo runs with a clearly provisional 2027 calendar.
+export WINDOWSVC_CALENDAR_OVERRIDES="${WINDOWSVC_CALENDAR_OVERRIDES:-$PWD/windowsvc/catalog/demo/calendar-2027-provisional.json}"
+echo "NOTE: demo uses a PROVISIONAL 2027 holiday calendar ($WINDOWSVC_CALENDAR_OVERRIDES)" >&2
+
+"$BIN/windowsvc" init
+
+CREDENTIALS=var/demo-credentials.env
+if [ ! -s "$CREDENTIALS" ]; then
+  {
+    make_token() { "$BIN/windowsvc" credentials create "$@" | tail -n 1; }
+    echo "WINDOW_TOKEN=$(make_token --role window --name 综合窗口01-王芳)"
+    echo "SUPERVISOR_TOKEN=$(make_token --role supervisor --department scjg --name 市场监管局-李科长)"
+    echo "OVERSIGHT_TOKEN=$(make_token --role oversight --name 电子监察-赵敏)"
+    echo "ADMIN_TOKEN=$(make_token --role admin --name 系统管理员)"
+    echo "SCJG_TOKEN=$(make_token --role backoffice --department scjg --name 市场监管业务系统)"
+  } > "$CREDENTIALS.tmp"
+  mv "$CREDENTIALS.tmp" "$CREDENTIALS"
+fi
+echo "Demo credentials (also in $CREDENTIALS):"
+sed 's/^/  /' "$CREDENTIALS"
+echo "Serving on http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/api/docs)"
+exec "$BIN/gunicorn" -c gunicorn.conf.py wsgi:app
