@@ -101,6 +101,68 @@ class Application(db.Model):
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
+class Step(db.Model):
+    """One back-office step of a case for one department; also the task a department fetches."""
+
+    __tablename__ = "steps"
+    __table_args__ = (
+        UniqueConstraint("application_id", "code"),
+        Index("ix_steps_application_stage", "application_id", "stage"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    stage: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(140))
+    name: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str] = mapped_column(String(40))
+    topic: Mapped[str] = mapped_column(String(100), index=True)
+    member_item: Mapped[str | None] = mapped_column(String(64))
+    days: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    due_date = mapped_column(Date)
+    available_at = mapped_column(UTCDateTime, nullable=False)
+    lock_owner: Mapped[str | None] = mapped_column(String(200))
+    lock_expires_at = mapped_column(UTCDateTime)
+    attempt: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    retries: Mapped[int | None] = mapped_column(Integer)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_details: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(Text)
+    result = mapped_column(Json)
+    missing = mapped_column(Json)
+    opened_at = mapped_column(UTCDateTime, nullable=False)
+    completed_at = mapped_column(UTCDateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(200))
+
+    application = relationship(Application, lazy="joined", backref="steps")
+
+
+# The task queue's order: most urgent first, then the oldest due date (fetch-and-lock).
+Index("ix_steps_queue", Step.department, Step.state, Step.priority.desc(), Step.due_date, Step.id)
+
+
+class OutboxMessage(db.Model):
+    """A side effect leaving the process (push call, notice), written in the same transaction."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(200))
+    payload = mapped_column(Json, nullable=False)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at = mapped_column(UTCDateTime, nullable=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at = mapped_column(UTCDateTime, nullable=False)
+    sent_at = mapped_column(UTCDateTime)
+
+
 class Event(db.Model):
     """One entry of a case's lifecycle record; append-only, hash-chained per application."""
 

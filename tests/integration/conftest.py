@@ -76,19 +76,33 @@ def act(client, tokens):
 
 @pytest.fixture
 def decide(app):
-    """Drive a case through processing to a decision, as the back office will (issue 3)."""
-    from windowsvc.db import write_transaction
-    from windowsvc.models import Application
-    from windowsvc.services import decisions
-    from windowsvc.services.applications import touch
+    """Have every department complete the case's steps, stage after stage, through the queue."""
+    from datetime import timedelta
 
-    def _decide(number, outcome="approve", reason=None, start_only=False):
-        with app.app_context(), write_transaction() as session:
-            application = session.query(Application).filter_by(number=number).one()
-            touch(application)
-            if application.state == "accepted":
-                decisions.start_processing(application)
-            if not start_only:
-                decisions.decide(application, outcome, reason=reason)
+    from windowsvc import clock
+    from windowsvc.db import write_transaction
+    from windowsvc.models import Application, Step
+    from windowsvc.services import tasks
+    from windowsvc.services.records import Actor
+
+    def _open_steps(number):
+        with app.app_context():
+            application = Application.query.filter_by(number=number).one()
+            return [(s.id, s.department) for s in application.steps if s.state == "pending"]
+
+    def _decide(number, outcome="approve", reason="不符合法定条件"):
+        first = True
+        while steps := _open_steps(number):
+            for step_id, department in steps:
+                with app.app_context():
+                    with write_transaction() as session:
+                        step = session.get(Step, step_id)
+                        step.state, step.lock_owner = "locked", "test-worker"
+                        step.lock_expires_at = clock.now() + timedelta(minutes=5)
+                    actor = Actor(None, f"{department}-system", "backoffice", department)
+                    this = outcome if first else "approve"
+                    tasks.complete(step_id, actor, "test-worker", this,
+                                   comment=reason if this == "deny" else None)  # fmt: skip
+                first = False
 
     return _decide

@@ -41,11 +41,11 @@ class TestOptimisticLocking:
 
 class TestStateRules:
     def test_an_action_not_allowed_now_is_409_with_the_allowed_actions(self, submit, act):
-        number = submit().json["number"]  # accepted
+        number = submit().json["number"]  # accepted and in the back office
         response = act(number, "deliver", {"method": "window"})
         assert response.status_code == 409
-        assert response.json["state"] == "accepted"
-        assert set(response.json["allowed_actions"]) == {"withdraw"}
+        assert response.json["state"] == "in_progress"
+        assert set(response.json["allowed_actions"]) == {"suspend", "withdraw"}
 
     def test_an_unknown_action_is_404(self, client, tokens, submit):
         number = submit().json["number"]
@@ -65,8 +65,9 @@ class TestPreReviewAndCorrection:
         number = submit(intake_body(channel="online")).json["number"]
         response = act(number, "accept")
         assert response.status_code == 200
-        assert response.json["state"] == "accepted"
+        assert response.json["state"] == "in_progress"
         assert response.json["acceptance_date"] == "2026-03-02"
+        assert [s["code"] for s in response.json["steps"]] == ["food_licence_review"]
 
     def test_accepting_with_missing_materials_is_refused_with_the_list(self, submit, act):
         number = submit(intake_body(channel="online", materials=FOOD_REQUIRED[:-1])).json["number"]
@@ -114,7 +115,7 @@ class TestPreReviewAndCorrection:
         ]
         frozen_clock.moment += dt.timedelta(days=1)  # Thursday 2026-03-05
         complete = act(number, "supplement", {"materials": ["staff_health_certificates"]})
-        assert complete.json["state"] == "accepted"
+        assert complete.json["state"] == "in_progress"
         assert complete.json["acceptance_date"] == "2026-03-05"
         assert complete.json["due_date"] == "2026-03-12"
 
@@ -135,7 +136,6 @@ class TestPreReviewAndCorrection:
 class TestProcessingActions:
     def test_a_special_procedure_is_recorded_with_kind_reason_and_result(self, submit, act, decide):
         number = submit().json["number"]
-        decide(number, start_only=True)
         suspended = act(
             number,
             "suspend",
@@ -150,7 +150,6 @@ class TestProcessingActions:
 
     def test_only_a_supervisor_extends_and_only_once(self, submit, act, decide, frozen_clock):
         number = submit().json["number"]
-        decide(number, start_only=True)
         payload = {"days": 10, "reason": "案情复杂", "approver": "李局长"}
         assert act(number, "extend", payload).status_code == 403
         extended = act(number, "extend", payload, role="supervisor")
@@ -162,7 +161,6 @@ class TestProcessingActions:
 
     def test_a_single_item_cannot_be_extended_by_more_than_ten_days(self, submit, act, decide):
         number = submit().json["number"]
-        decide(number, start_only=True)
         payload = {"days": 15, "reason": "复杂", "approver": "李局长"}
         assert act(number, "extend", payload, role="supervisor").status_code == 422
 
@@ -194,7 +192,6 @@ class TestProcessingActions:
             assert "2027" in created.json["detail"]
             return
         number = created.json["number"]
-        decide(number, start_only=True)
         payload = {"days": 15, "reason": "多部门联合验收", "approver": "王主任"}
         assert act(number, "extend", payload, role="supervisor").status_code == 200
 
@@ -204,7 +201,12 @@ class TestLifecycleRecord:
         number = submit(intake_body(channel="online")).json["number"]
         act(number, "accept")
         events = _events(client, tokens, number)
-        assert [e["type"] for e in events] == ["application.received", "application.accepted"]
+        assert [e["type"] for e in events] == [
+            "application.received",
+            "application.accepted",
+            "application.processing_started",
+            "stage.opened",
+        ]
         accepted = events[1]
         assert (accepted["from_state"], accepted["to_state"]) == ("submitted", "accepted")
         assert accepted["actor_role"] == "window" and accepted["actor_name"] == "测试window"

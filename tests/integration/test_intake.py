@@ -12,7 +12,8 @@ class TestWindowIntake:
         response = submit()
         assert response.status_code == 201, response.json
         body = response.json
-        assert body["state"] == "accepted" and body["state_label"] == "已受理"
+        assert body["state"] == "in_progress" and body["state_label"] == "办理中"
+        assert body["accepted_at"] is not None
         parsed = acceptance_number.parse(body["number"])
         assert parsed.region_code == "330100"
         assert parsed.desk_date == dt.date(2026, 3, 2)
@@ -43,7 +44,7 @@ class TestWindowIntake:
 
     def test_an_instant_item_is_due_the_same_day(self, submit, frozen_clock):
         response = submit(intake_body(item=INSTANT, materials=INSTANT_REQUIRED))
-        assert response.json["state"] == "accepted"
+        assert response.json["state"] == "in_progress"
         assert response.json["due_date"] == "2026-03-02"
 
     def test_sequence_numbers_count_up_per_channel(self, submit):
@@ -69,7 +70,7 @@ class TestWindowIntake:
         )
         response = submit(body)
         assert response.status_code == 201, response.json
-        assert response.json["state"] == "accepted"
+        assert response.json["state"] == "in_progress"
         assert response.json["deferred"][0]["commit_date"] == "2026-03-06"
 
 

@@ -18,11 +18,11 @@ class TestStatusLookup:
         )
         assert response.status_code == 200
         body = response.json
-        assert body["state_label"] == "已受理"
+        assert body["state_label"] == "办理中"
         assert body["applicant"]["name"] == "张*丰"
         assert body["applicant"]["id_number"] == "110105********002X"
         assert body["applicant"]["phone"] == "138****5678"
-        assert [t["label"] for t in body["timeline"]] == ["已收件", "已受理"]
+        assert [t["label"] for t in body["timeline"]] == ["已收件", "已受理", "办理中"]
 
     def test_only_allow_listed_fields_leave_the_server(self, client, submit):
         created = submit().json

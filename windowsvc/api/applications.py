@@ -37,6 +37,25 @@ class MaterialOut(Schema):
     supplemented_at = fields.String()
 
 
+class StepOut(Schema):
+    id = fields.String()
+    stage = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    department = fields.String()
+    topic = fields.String()
+    state = fields.String()
+    due_date = fields.Date(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    comment = fields.String(allow_none=True)
+    result = fields.Dict(allow_none=True)
+    missing = fields.List(fields.Dict(), allow_none=True)
+    attempt = fields.Integer()
+    retries = fields.Integer(allow_none=True)
+    error_message = fields.String(allow_none=True)
+    completed_at = LocalDateTime(allow_none=True)
+
+
 class ApplicationOut(Schema):
     number = fields.String(metadata={"description": "统一受理号 (22 characters)"})
     state = fields.String(metadata={"enum": [s["name"] for s in LIFECYCLE.states]})
@@ -62,7 +81,7 @@ class ApplicationOut(Schema):
     extension = fields.Dict(allow_none=True)
     withdrawal = fields.Dict(allow_none=True)
     delivery_record = fields.Dict(allow_none=True)
-    steps = fields.List(fields.Dict())
+    steps = fields.List(fields.Nested(StepOut))
     allowed_actions = fields.List(fields.String())
     version = fields.Integer()
 

@@ -7,6 +7,7 @@ Create Date: ${create_date}
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy import Text  # noqa: F401  (JSONB astext_type)
 ${imports if imports else ""}
 import windowsvc.db  # noqa: F401  (custom column types)
 

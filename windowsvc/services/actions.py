@@ -6,9 +6,10 @@ from .. import clock
 from ..db import write_transaction
 from ..rules.deadlines import working_days_between
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
-from .applications import accept_now, due_after, find, present, touch
+from . import steps
+from .applications import due_after, find, present, touch
 from .context import adapters
-from .errors import Forbidden, Invalid, NotFound, PreconditionFailed
+from .errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from .records import Actor, record
 
 EXTENSION_DAYS = {"single": 10, "parallel": 15, "bundle": 15}
@@ -58,7 +59,7 @@ def _codes_to_materials(application, codes, field):
 
 
 def _accept(application, actor):
-    accept_now(application, actor)
+    steps.accept_and_start(application, actor)
 
 
 def correction_notice(application, actor, missing, note):
@@ -102,11 +103,12 @@ def _supplement(application, actor, materials):
     if not application.missing and not (application.details or {}).get("correction_origin"):
         # Complete: the acceptance date is the day the materials became complete (Art 32).
         record(application, "application.supplemented", by=actor, details=details)
-        accept_now(application, actor, trigger="supplement")
+        steps.accept_and_start(application, actor, trigger="supplement")
         return
     _fire(application, actor, "supplement", "application.supplemented", details)
     if application.state != before and application.state == "in_progress":
         _set_detail(application, "correction_origin", None)
+        steps.reopen_after_supplement(application)
 
 
 def _refuse(application, actor, reason, rights_notice):
@@ -174,6 +176,7 @@ def _extend(application, actor, days, reason, approver):
 def _withdraw(application, actor, reason):
     entry = {"reason": reason, "at": clock.now().isoformat()}
     _fire(application, actor, "withdraw", "application.withdrawn", entry, reason=reason)
+    steps.cancel_open_steps(application, "申请人撤回")
     _set_detail(application, "withdrawal", entry)
     application.concluded_at = clock.now()
 
@@ -204,3 +207,24 @@ HANDLERS = {
     "deliver": _deliver,
     "archive": _archive,
 }
+
+
+def department_correction(application, actor, step, missing, note):
+    """A department asks for materials after acceptance: the case waits for the applicant."""
+    merged = list(application.missing or []) + [
+        m for m in missing if m["code"] not in {x["code"] for x in application.missing or []}
+    ]
+    application.missing = merged
+    _set_detail(application, "correction_origin", "department")
+    _set_detail(application, "correction", {"missing": merged, "note": note or "",
+                "requested_at": clock.now().isoformat(), "by": step.department})  # fmt: skip
+    before = application.state
+    if application.state == "in_progress":
+        LIFECYCLE.fire("department_correction", application)
+    elif application.state != "correction":
+        raise Conflict(f"办件当前状态 {application.state} 不能要求补正")
+    record(
+        application, "application.correction_requested", by=actor, from_state=before,
+        to_state=application.state,
+        details={"missing": missing, "note": note or "", "step": step.code},
+    )  # fmt: skip

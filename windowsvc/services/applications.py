@@ -105,9 +105,31 @@ def present(application: Application, role: str) -> dict:
         "extension": details.get("extension"),
         "withdrawal": details.get("withdrawal"),
         "delivery_record": details.get("delivery_record"),
-        "steps": [],
+        "steps": [present_step(s) for s in sorted(application.steps, key=lambda s: s.id)],
         "allowed_actions": allowed_actions(application, role),
         "version": application.version,
+    }
+
+
+def present_step(step) -> dict:
+    """A step as staff see it on the case."""
+    return {
+        "id": str(step.id),
+        "stage": step.stage,
+        "code": step.code,
+        "name": step.name,
+        "department": step.department,
+        "topic": step.topic,
+        "state": step.state,
+        "due_date": step.due_date,
+        "outcome": step.outcome,
+        "comment": step.comment,
+        "result": step.result,
+        "missing": step.missing,
+        "attempt": step.attempt,
+        "retries": step.retries,
+        "error_message": step.error_message,
+        "completed_at": step.completed_at,
     }
 
 

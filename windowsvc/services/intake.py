@@ -17,8 +17,8 @@ from ..rules import acceptance_number, materials
 from ..rules.identity import identity_problem
 from ..security import new_query_code, query_code_hash, seal_query_code, unseal_query_code
 from ..workflows.lifecycle import LIFECYCLE
-from . import catalog
-from .applications import accept_now, due_after, present
+from . import catalog, steps
+from .applications import due_after, present
 from .context import adapters, setting
 from .errors import Conflict, Invalid, Unavailable
 from .records import Actor, record
@@ -245,7 +245,7 @@ def _create(actor, body, prepared, render):
 
             correction_notice(application, actor, prepared.missing, "窗口收件时一次性告知")
         else:
-            accept_now(application, actor)
+            steps.accept_and_start(application, actor)
     db.session.flush()
     return render({**present(application, actor.role), "query_code": query_code})
 

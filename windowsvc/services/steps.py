@@ -1,0 +1,143 @@
+"""Stages and steps of a case: opening a stage, the AND-join, cancelling and re-opening steps.
+
+Every function runs inside the caller's transaction, with the application row already locked.
+"""
+
+from sqlalchemy import select
+
+from .. import clock
+from ..extensions import db
+from ..models import Application, Step
+from ..workflows.step import OPEN_STATES, STEP
+from . import decisions
+from .applications import accept_now, due_after
+from .records import SYSTEM, Actor, record
+from .wakeup import announce
+
+INSTANT_PRIORITY, NORMAL_PRIORITY = 80, 50
+
+
+def stages_of(application: Application) -> list[list[dict]]:
+    """The stages of the item version the application was accepted under."""
+    return application.item.definition["stages"]
+
+
+def steps_of(application: Application, stage: int | None = None) -> list[Step]:
+    """The application's step rows (of one stage, or all), in creation order."""
+    query = select(Step).where(Step.application_id == application.id)
+    if stage is not None:
+        query = query.where(Step.stage == stage)
+    return list(db.session.scalars(query.order_by(Step.id)))
+
+
+def accept_and_start(application: Application, actor: Actor, *, trigger="accept") -> None:
+    """受理 and hand the case to the back office in one go (its first stage opens)."""
+    accept_now(application, actor, trigger=trigger)
+    start_processing(application)
+
+
+def start_processing(application: Application, by: Actor = SYSTEM) -> None:
+    """After acceptance: the case goes to the back office and its first stage opens."""
+    decisions.start_processing(application, by)
+    open_stage(application, 0)
+
+
+def open_stage(application: Application, index: int) -> list[Step]:
+    """Create the step rows of stage ``index``: one task per department step, fetchable now."""
+    now = clock.now()
+    today = clock.today()
+    priority = INSTANT_PRIORITY if application.item.instant else NORMAL_PRIORITY
+    created = []
+    for spec in stages_of(application)[index]:
+        step = Step(
+            application_id=application.id,
+            stage=index,
+            code=spec["code"],
+            name=spec["name"],
+            department=spec["department"],
+            topic=spec["topic"],
+            member_item=spec.get("item"),
+            days=spec["days"],
+            state=STEP.initial,
+            priority=priority,
+            due_date=due_after(today, spec["days"]),
+            available_at=now,
+            attempt=0,
+            opened_at=now,
+        )
+        db.session.add(step)
+        created.append(step)
+    db.session.flush()
+    for department in {s.department for s in created}:
+        announce(department)
+    record(
+        application,
+        "stage.opened",
+        by=SYSTEM,
+        details={
+            "stage": index,
+            "steps": [{"id": s.id, "code": s.code, "department": s.department} for s in created],
+        },
+    )
+    return created
+
+
+def advance_when_stage_done(application: Application) -> None:
+    """The AND-join: when every step of the current stage is completed, move the case on.
+
+    Any deny ends the case with one answer carrying every denying department's reason (统一答复);
+    otherwise the next stage opens, or after the last stage the case is approved.
+    """
+    if application.state != "in_progress":
+        return
+    current = max(s.stage for s in steps_of(application))
+    stage_steps = steps_of(application, current)
+    if any(s.state != "completed" for s in stage_steps):
+        return
+    denials = [s for s in stage_steps if s.outcome == "deny"]
+    if denials:
+        reason = "；".join(f"{_department_label(s)}: {s.comment}" for s in denials)
+        decisions.decide(application, "deny", reason=reason, result=_collected_results(application))
+        return
+    if current + 1 < len(stages_of(application)):
+        open_stage(application, current + 1)
+        return
+    decisions.decide(application, "approve", result=_collected_results(application))
+
+
+def _department_label(step: Step) -> str:
+    return f"{step.name}({step.department})"
+
+
+def _collected_results(application: Application) -> dict:
+    """The result record: every completed step's result by step code (licence numbers etc.)."""
+    return {s.code: s.result for s in steps_of(application) if s.state == "completed" and s.result}
+
+
+def cancel_open_steps(application: Application, reason: str) -> int:
+    """Cancel the steps still open (withdrawal, termination); returns how many."""
+    cancelled = 0
+    for step in steps_of(application):
+        if step.state in OPEN_STATES:
+            STEP.fire("cancel", step)
+            step.lock_owner = step.lock_expires_at = None
+            cancelled += 1
+    if cancelled:
+        record(application, "steps.cancelled", by=SYSTEM, details={"count": cancelled,
+               "reason": reason})  # fmt: skip
+    return cancelled
+
+
+def reopen_after_supplement(application: Application) -> None:
+    """The applicant supplemented what a department asked for: its step is fetchable again."""
+    now = clock.now()
+    reopened = []
+    for step in steps_of(application):
+        if step.state == "awaiting_supplement":
+            STEP.fire("reopen", step)
+            step.available_at = now
+            step.missing = None
+            reopened.append(step.code)
+            announce(step.department)
+    if reopened:
+        record(application, "steps.reopened", by=SYSTEM, details={"steps": reopened})

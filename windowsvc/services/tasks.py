@@ -1,0 +1,278 @@
+"""The leased task queue departments poll (fetch-and-lock, complete, failure, leases, incidents)."""
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from .. import clock
+from ..db import write_transaction
+from ..extensions import db
+from ..models import Application, Step
+from ..workflows.step import STEP
+from . import steps as stages
+from .applications import touch
+from .errors import Conflict, Forbidden, Invalid, NotFound
+from .records import Actor, record
+from .wakeup import WAKEUP, announce
+
+
+@dataclass(frozen=True)
+class Lease:
+    """What a worker asks for when it fetches."""
+
+    worker_id: str
+    max_tasks: int
+    lock_seconds: float
+    topics: tuple[str, ...] = ()
+
+
+def fetch_and_lock(actor: Actor, lease: Lease, wait_seconds: float = 0) -> list[dict]:
+    """Claim up to ``max_tasks`` steps of the actor's department; long-poll up to wait_seconds."""
+    deadline = time.monotonic() + wait_seconds
+    if wait_seconds > 0:
+        WAKEUP.ensure_watcher(db.engine)
+    seen = WAKEUP.generation
+    while True:
+        claimed = (
+            _claim(actor.department, lease) if _has_candidates(actor.department, lease) else []
+        )
+        remaining = deadline - time.monotonic()
+        if claimed or remaining <= 0:
+            return claimed
+        db.session.rollback()  # end the read snapshot before sleeping
+        seen = WAKEUP.wait(seen, remaining)
+
+
+def _candidates(department, lease, now):
+    columns = (Step.id,)
+    pending = select(*columns).where(
+        Step.department == department, Step.state == "pending", Step.available_at <= now
+    )
+    expired = select(*columns).where(
+        Step.department == department, Step.state == "locked", Step.lock_expires_at <= now
+    )
+    if lease.topics:
+        pending = pending.where(Step.topic.in_(lease.topics))
+        expired = expired.where(Step.topic.in_(lease.topics))
+    order = (Step.priority.desc(), Step.due_date, Step.id)
+    return pending.order_by(*order), expired.order_by(*order)
+
+
+def _has_candidates(department, lease) -> bool:
+    """A cheap read before taking the write lock: is anything fetchable right now?"""
+    pending, expired = _candidates(department, lease, clock.now())
+    found = (
+        db.session.execute(pending.limit(1)).first() or db.session.execute(expired.limit(1)).first()
+    )
+    return found is not None
+
+
+def _claim(department, lease) -> list[dict]:
+    """Atomically lock the most urgent fetchable steps (SKIP LOCKED on PostgreSQL)."""
+    with write_transaction():
+        now = clock.now()
+        pending, expired = _candidates(department, lease, now)
+        ids = list(
+            db.session.scalars(expired.limit(lease.max_tasks).with_for_update(skip_locked=True))
+        )
+        if len(ids) < lease.max_tasks:
+            more = pending.limit(lease.max_tasks - len(ids)).with_for_update(skip_locked=True)
+            ids += list(db.session.scalars(more))
+        if not ids:
+            return []
+        db.session.execute(
+            update(Step)
+            .where(Step.id.in_(ids))
+            .values(
+                state="locked",
+                lock_owner=lease.worker_id,
+                lock_expires_at=now + timedelta(seconds=lease.lock_seconds),
+                attempt=Step.attempt + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        claimed = db.session.scalars(
+            select(Step)
+            .where(Step.id.in_(ids))
+            .order_by(Step.priority.desc(), Step.due_date, Step.id)
+            .execution_options(populate_existing=True)
+        )
+        return [present_task(step) for step in claimed]
+
+
+def present_task(step: Step) -> dict:
+    """What a department's system receives for a locked step: the data the step needs."""
+    application = step.application
+    materials = [
+        {k: m[k] for k in ("code", "name", "source", "evidence_id") if k in m}
+        for m in application.materials or []
+    ]
+    return {
+        "id": str(step.id),
+        "topic": step.topic,
+        "application": {
+            "number": application.number,
+            "item_code": application.item_code,
+            "item_version": application.item_version,
+            "item_name": application.item.name,
+            "channel": application.channel,
+            "applicant": application.applicant,
+            "materials": materials,
+            "deferred": application.deferred,
+            "accepted_at": application.accepted_at,
+            "due_date": application.due_date,
+        },
+        "step": {"code": step.code, "name": step.name, "stage": step.stage,
+                 "member_item": step.member_item},
+        "lock_expires_at": step.lock_expires_at,
+        "attempt": step.attempt,
+        "retries": step.retries,
+        "priority": step.priority,
+        "due_date": step.due_date,
+        "worker_id": step.lock_owner,
+    }  # fmt: skip
+
+
+def _load(task_id, actor: Actor) -> Step:
+    """The step if it belongs to the actor's department; NotFound otherwise (no existence leak)."""
+    try:
+        key = int(task_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"任务 {task_id} 不存在") from None
+    step = db.session.get(Step, key)
+    if step is None or (actor.role == "backoffice" and step.department != actor.department):
+        raise NotFound(f"任务 {task_id} 不存在")
+    if actor.role == "supervisor" and step.department != actor.department:
+        raise NotFound(f"任务 {task_id} 不存在")
+    return step
+
+
+def _locked_for_change(task_id, actor):
+    """Lock the application first, then the step (one lock order everywhere: no deadlocks)."""
+    step = _load(task_id, actor)
+    application_id = step.application_id
+    db.session.expire(step)
+    application = db.session.scalar(
+        select(Application).where(Application.id == application_id).with_for_update(of=Application)
+    )
+    step = db.session.scalar(
+        select(Step)
+        .where(Step.id == int(task_id))
+        .with_for_update(of=Step)
+        .execution_options(populate_existing=True)
+    )
+    return application, step
+
+
+def _require_lease(step: Step, worker_id: str):
+    """The fence: only the worker holding a live lease may report on the step."""
+    if step.state != "locked":
+        raise Conflict(f"任务 {step.id} 当前状态为 {step.state}, 未被锁定 (not locked)")
+    if step.lock_owner != worker_id:
+        raise Conflict(f"任务 {step.id} 由其他办理端锁定 (locked by another worker)")
+    if step.lock_expires_at <= clock.now():
+        raise Conflict(f"任务 {step.id} 的锁已过期, 请重新获取 (lock expired)")
+
+
+def complete(task_id, actor: Actor, worker_id: str, outcome: str, comment=None, result=None,
+             missing=()) -> None:  # fmt: skip
+    """Report a step's outcome; the AND-join runs in the same transaction."""
+    with write_transaction():
+        application, step = _locked_for_change(task_id, actor)
+        _require_lease(step, worker_id)
+        if outcome == "correction":
+            _ask_correction(application, step, actor, worker_id, comment, missing)
+            return
+        STEP.fire("complete", step, outcome=outcome, comment=comment)
+        step.outcome, step.comment, step.result = outcome, comment, result or {}
+        step.completed_at, step.completed_by = clock.now(), worker_id
+        step.lock_owner = step.lock_expires_at = None
+        touch(application)
+        record(
+            application, "step.completed", by=actor,
+            details={"step": step.code, "department": step.department, "outcome": outcome,
+                     "comment": comment, "attempt": step.attempt},
+        )  # fmt: skip
+        stages.advance_when_stage_done(application)
+
+
+def _ask_correction(application, step, actor, worker_id, comment, missing):
+    codes = list(missing or [])
+    by_code = {m["code"]: m for m in application.item.definition["materials"]}
+    unknown = sorted(set(codes) - set(by_code))
+    if not codes or unknown:
+        raise Invalid(
+            "补正须列明该事项的材料编码", {"missing": [f"unknown material {c}" for c in unknown]
+                                          or ["must not be empty"]},
+        )  # fmt: skip
+    listed = [{"code": c, "name": by_code[c]["name"], "department": step.department}
+              for c in dict.fromkeys(codes)]  # fmt: skip
+    STEP.fire("ask_correction", step)
+    step.missing, step.comment = listed, comment
+    step.lock_owner = step.lock_expires_at = None
+    touch(application)
+    from .actions import department_correction
+
+    department_correction(application, actor, step, listed, comment)
+
+
+def failure(task_id, actor: Actor, worker_id: str, error_message: str, error_details=None,
+            retries: int = 0, retry_seconds: float = 0) -> None:  # fmt: skip
+    """A worker could not handle the step: retry later, or raise an incident at retries 0."""
+    with write_transaction():
+        application, step = _locked_for_change(task_id, actor)
+        _require_lease(step, worker_id)
+        STEP.fire("fail", step, retries=retries)
+        step.retries = retries
+        step.error_message, step.error_details = error_message, error_details
+        step.lock_owner = step.lock_expires_at = None
+        step.available_at = clock.now() + timedelta(seconds=retry_seconds)
+        record(
+            application, "step.incident" if step.state == "incident" else "step.failed", by=actor,
+            details={"step": step.code, "error": error_message, "retries": retries},
+        )  # fmt: skip
+
+
+def extend_lock(task_id, actor: Actor, worker_id: str, lock_seconds: float) -> None:
+    """Extend a live lease held by the worker."""
+    with write_transaction():
+        _application, step = _locked_for_change(task_id, actor)
+        _require_lease(step, worker_id)
+        step.lock_expires_at = clock.now() + timedelta(seconds=lock_seconds)
+
+
+def unlock(task_id, actor: Actor, worker_id: str | None = None) -> None:
+    """Give a step back to the queue (the worker's own lease; Camunda's unlock needs no owner)."""
+    with write_transaction():
+        _application, step = _locked_for_change(task_id, actor)
+        if worker_id is not None:
+            _require_lease(step, worker_id)
+        elif step.state != "locked":
+            raise Conflict(f"任务 {step.id} 未被锁定")
+        STEP.fire("unlock", step)
+        step.lock_owner = step.lock_expires_at = None
+        step.available_at = clock.now()
+        announce(step.department)
+
+
+def set_retries(task_id, actor: Actor, retries: int) -> None:
+    """An operator resolves an incident by giving the step retries again."""
+    if actor.role == "backoffice":
+        raise Forbidden("只有主管或管理员可以重置重试次数")
+    with write_transaction():
+        application, step = _locked_for_change(task_id, actor)
+        STEP.fire("set_retries", step)
+        step.retries, step.available_at = retries, clock.now()
+        record(application, "step.retries_set", by=actor,
+               details={"step": step.code, "retries": retries})  # fmt: skip
+        announce(step.department)
+
+
+def incidents(actor: Actor) -> list[Step]:
+    """Steps waiting for an operator (retries exhausted)."""
+    query = select(Step).where(Step.state == "incident").order_by(Step.id)
+    if actor.role == "supervisor":
+        query = query.where(Step.department == actor.department)
+    return list(db.session.scalars(query))

@@ -1,0 +1,58 @@
+"""The back-office step lifecycle (办理环节): one small machine per step row.
+
+pending ─fetch→ locked ─complete→ completed
+locked ─failure(retries>0)→ pending (after retry_seconds) · ─failure(retries=0)→ incident
+incident ─set_retries→ pending · locked ─unlock→ pending
+locked ─ask_correction→ awaiting_supplement ─reopen→ pending
+pending/locked/incident/awaiting_supplement ─cancel→ cancelled
+An expired lock needs no transition: a locked step whose lease ran out is fetchable again.
+"""
+
+from .engine import GuardViolation, WorkflowDefinition
+
+OUTCOMES = ("approve", "deny", "correction")
+OPEN_STATES = ["pending", "locked", "incident", "awaiting_supplement"]
+
+STATES = [
+    {"name": "pending", "label": "待办"},
+    {"name": "locked", "label": "办理中"},
+    {"name": "awaiting_supplement", "label": "待补正"},
+    {"name": "incident", "label": "异常"},
+    {"name": "completed", "label": "已办结", "final": True},
+    {"name": "cancelled", "label": "已取消", "final": True},
+]
+
+
+def outcome_is_complete(ed):
+    """A deny carries a reason; a correction lists what is missing."""
+    outcome = ed.kwargs.get("outcome")
+    if outcome not in OUTCOMES:
+        raise GuardViolation(f"outcome 须为 {', '.join(OUTCOMES)} 之一", "outcome")
+    if outcome == "deny" and not (ed.kwargs.get("comment") or "").strip():
+        raise GuardViolation("不予许可须在 comment 中说明理由", "comment")
+    return True
+
+
+def retries_left(ed):
+    """Branch: the worker reported retries left (otherwise the failure is an incident)."""
+    return (ed.kwargs.get("retries") or 0) > 0
+
+
+TRANSITIONS = [
+    {"trigger": "fetch", "source": "pending", "dest": "locked", "actor": "backoffice"},
+    {"trigger": "complete", "source": "locked", "dest": "completed",
+     "conditions": [outcome_is_complete], "actor": "backoffice"},
+    {"trigger": "ask_correction", "source": "locked", "dest": "awaiting_supplement",
+     "actor": "backoffice"},
+    {"trigger": "fail", "source": "locked", "dest": "pending", "conditions": [retries_left],
+     "actor": "backoffice"},
+    {"trigger": "fail", "source": "locked", "dest": "incident", "actor": "backoffice"},
+    {"trigger": "unlock", "source": "locked", "dest": "pending", "actor": "backoffice"},
+    {"trigger": "extend_lock", "source": "locked", "dest": "=", "actor": "backoffice"},
+    {"trigger": "set_retries", "source": "incident", "dest": "pending",
+     "actor": ["supervisor", "admin"]},
+    {"trigger": "reopen", "source": "awaiting_supplement", "dest": "pending", "actor": "system"},
+    {"trigger": "cancel", "source": OPEN_STATES, "dest": "cancelled", "actor": "system"},
+]  # fmt: skip
+
+STEP = WorkflowDefinition("step", "pending", STATES, TRANSITIONS)
