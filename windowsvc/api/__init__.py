@@ -47,7 +47,7 @@ def _require_json_body():
 
 def register(app):
     """Attach the API, its error handlers and its access enforcement to ``app``."""
-    from . import applications, items, status, tasks, utilities
+    from . import applications, camunda, items, status, tasks, utilities
     from .auth import enforce
 
     api = Api(app, spec_kwargs={"info": {"description": "windowsvc — 一窗受理 workflow engine"}})
@@ -55,6 +55,7 @@ def register(app):
     for module in (items, applications, tasks, status, utilities):
         api.register_blueprint(module.blp)
     app.register_blueprint(utilities.probes)
+    app.register_blueprint(camunda.bp)
     app.register_blueprint(_docs_assets())
     app.before_request(_require_json_body)
     app.before_request(enforce)

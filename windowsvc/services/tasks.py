@@ -28,16 +28,23 @@ class Lease:
     topics: tuple[str, ...] = ()
 
 
-def fetch_and_lock(actor: Actor, lease: Lease, wait_seconds: float = 0) -> list[dict]:
-    """Claim up to ``max_tasks`` steps of the actor's department; long-poll up to wait_seconds."""
+def fetch_and_lock(actor: Actor, leases, wait_seconds: float = 0) -> list[dict]:
+    """Claim steps of the actor's department for one or more leases (topic groups, each with its
+    own lock duration), at most ``max_tasks`` in all; long-poll up to ``wait_seconds``."""
+    leases = [leases] if isinstance(leases, Lease) else list(leases)
     deadline = time.monotonic() + wait_seconds
     if wait_seconds > 0:
         WAKEUP.ensure_watcher(db.engine)
     seen = WAKEUP.generation
     while True:
-        claimed = (
-            _claim(actor.department, lease) if _has_candidates(actor.department, lease) else []
-        )
+        claimed = []
+        for lease in leases:
+            room = lease.max_tasks - len(claimed)
+            if room <= 0:
+                break
+            lease = Lease(lease.worker_id, room, lease.lock_seconds, lease.topics)
+            if _has_candidates(actor.department, lease):
+                claimed += _claim(actor.department, lease)
         remaining = deadline - time.monotonic()
         if claimed or remaining <= 0:
             return claimed

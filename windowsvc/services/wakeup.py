@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "windowsvc_tasks"
 MAX_SLICE = 1.0
 SQLITE_POLL = 0.005
+SQLITE_IDLE_POLL = 0.05
 
 
 class Wakeup:
@@ -28,6 +29,8 @@ class Wakeup:
         self.condition = threading.Condition()
         self.generation = 0
         self.watcher = None
+        self.watched_url = None
+        self.stop = threading.Event()
         self.waiters = 0
 
     def notify(self):
@@ -47,24 +50,27 @@ class Wakeup:
             return self.generation
 
     def ensure_watcher(self, engine):
-        """Start the cross-process watcher for ``engine`` once per process."""
-        if self.watcher is not None and self.watcher.is_alive():
-            return
-        target = _watch_postgres if engine.dialect.name == "postgresql" else _watch_sqlite
-        self.watcher = threading.Thread(
-            target=target, args=(self, engine), name="windowsvc-wakeup", daemon=True
-        )
-        self.watcher.start()
+        """Watch ``engine``'s database (one watcher per process; a new database replaces it)."""
+        url = engine.url.render_as_string(hide_password=False)
+        with self.condition:
+            if self.watcher is not None and self.watcher.is_alive() and self.watched_url == url:
+                return
+            self.stop.set()
+            self.stop = threading.Event()
+            self.watched_url = url
+            target = _watch_postgres if engine.dialect.name == "postgresql" else _watch_sqlite
+            self.watcher = threading.Thread(
+                target=target, args=(self, engine, self.stop), name="windowsvc-wakeup",
+                daemon=True,
+            )  # fmt: skip
+            self.watcher.start()
 
 
-def _watch_sqlite(wakeup: Wakeup, engine):
+def _watch_sqlite(wakeup: Wakeup, engine, stop: threading.Event):
     path = engine.url.database
     connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     last = None
-    while True:
-        if wakeup.waiters == 0:
-            time.sleep(0.05)
-            continue
+    while not stop.is_set():
         try:
             version = connection.execute("PRAGMA data_version").fetchone()[0]
         except sqlite3.Error:
@@ -74,22 +80,27 @@ def _watch_sqlite(wakeup: Wakeup, engine):
         if last is not None and version != last:
             wakeup.notify()
         last = version
-        time.sleep(SQLITE_POLL)
+        # the baseline is kept while nobody waits, so a commit just before a wait is not missed
+        time.sleep(SQLITE_POLL if wakeup.waiters else SQLITE_IDLE_POLL)
+    connection.close()
 
 
-def _watch_postgres(wakeup: Wakeup, engine):
+def _watch_postgres(wakeup: Wakeup, engine, stop: threading.Event):
     import psycopg
 
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    while True:
+    while not stop.is_set():
         try:
             with psycopg.connect(url, autocommit=True) as connection:
                 connection.execute(f"LISTEN {CHANNEL}")
-                for _notice in connection.notifies():
-                    wakeup.notify()
+                while not stop.is_set():
+                    for _notice in connection.notifies(timeout=1.0):
+                        wakeup.notify()
         except Exception:
+            if stop.is_set():
+                return
             log.exception("wakeup watcher: PostgreSQL connection lost, retrying")
-            time.sleep(1)
+            stop.wait(1)
 
 
 WAKEUP = Wakeup()
