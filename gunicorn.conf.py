@@ -4,7 +4,8 @@ import os
 
 bind = os.environ.get("WINDOWSVC_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WINDOWSVC_WORKERS", "2"))
-threads = int(os.environ.get("WINDOWSVC_THREADS", "4"))
+# Long-polling department systems each hold a thread while they wait.
+threads = int(os.environ.get("WINDOWSVC_THREADS", "16"))
 worker_class = "gthread"
 timeout = 60
 graceful_timeout = 20

@@ -29,5 +29,20 @@ if [ ! -s "$CREDENTIALS" ]; then
 fi
 echo "Demo credentials (also in $CREDENTIALS):"
 sed 's/^/  /' "$CREDENTIALS"
-echo "Serving on http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/api/docs)"
-exec "$BIN/gunicorn" -c gunicorn.conf.py wsgi:app
+export WINDOWSVC_BIND="${WINDOWSVC_BIND:-127.0.0.1:8000}"
+URL="http://$WINDOWSVC_BIND"
+EVIDENCE_PORT="${EVIDENCE_PORT:-8001}"
+# 一证通办: the engine asks the simulated shared-data service (served by `windowsvc simulate`).
+export WINDOWSVC_EVIDENCE_SOURCE="${WINDOWSVC_EVIDENCE_SOURCE:-http://127.0.0.1:$EVIDENCE_PORT}"
+
+trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT INT TERM
+"$BIN/gunicorn" -c gunicorn.conf.py wsgi:app &
+for _ in $(seq 1 50); do
+  curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null && break
+  sleep 0.2
+done
+echo "Serving on $URL  (API docs: $URL/api/docs)"
+echo "Simulated departments and a simulated window start now; watch cases flow with:"
+echo "  curl -s -H \"Authorization: Bearer \$OVERSIGHT_TOKEN\" '$URL/api/v1/applications?per_page=5'"
+"$BIN/windowsvc" simulate --url "$URL" --evidence-port "$EVIDENCE_PORT" --window-interval 10 &
+wait

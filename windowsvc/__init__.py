@@ -9,9 +9,9 @@ __version__ = "0.1.0"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: configuration, database, adapters, API and CLI. Nothing at import time."""
-    from . import api, cli
+    from . import api, cli, clock
+    from .adapters import evidence
     from .adapters.calendar import ChineseWorkingCalendar
-    from .adapters.evidence import NoEvidenceSource
     from .config import load_config
     from .db import install_engine_behaviour
     from .extensions import db, limiter, migrate
@@ -27,7 +27,13 @@ def create_app(config: dict | None = None) -> Flask:
         install_engine_behaviour(db.engine)
     app.extensions["windowsvc.adapters"] = Adapters(
         calendar=ChineseWorkingCalendar.from_config(app.config["CALENDAR_OVERRIDES"]),
-        evidence=app.config.get("EVIDENCE_ADAPTER") or NoEvidenceSource(),
+        evidence=app.config.get("EVIDENCE_ADAPTER")
+        or evidence.from_config(
+            app.config["EVIDENCE_SOURCE"],
+            clock.now,
+            app.config["EVIDENCE_TOKEN"],
+            float(app.config["EVIDENCE_TIMEOUT"]),
+        ),
     )
     api.register(app)
     cli.register(app)

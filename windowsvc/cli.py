@@ -1,5 +1,6 @@
 """The ``windowsvc`` command line (also ``flask --app windowsvc ...``)."""
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -111,7 +112,8 @@ def openapi_command(out):
 
 def register(app):
     """Attach the commands to ``app.cli``."""
-    for command in (init_command, catalog_group, credentials_group, openapi_command):
+    for command in (init_command, catalog_group, credentials_group, openapi_command,
+                    simulate_command):  # fmt: skip
         app.cli.add_command(command)
 
 
@@ -121,3 +123,41 @@ def main():
 
     cli = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False)
     cli.main(args=sys.argv[1:], prog_name="windowsvc")
+
+
+@click.command("simulate")
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="engine base URL")
+@click.option("--window-interval", default=15.0, show_default=True,
+              help="seconds between demo applications (0: no simulated window)")  # fmt: skip
+@click.option("--camunda", default="xfjy", show_default=True,
+              help="comma-separated departments that use the Camunda client")  # fmt: skip
+@click.option("--min-delay", default=0.5, show_default=True)
+@click.option("--max-delay", default=3.0, show_default=True)
+@click.option("--correction-share", default=0.05, show_default=True)
+@click.option("--deny-share", default=0.05, show_default=True)
+@click.option("--failure-share", default=0.05, show_default=True)
+@click.option("--evidence-port", default=0, show_default=True,
+              help="also serve the simulated shared-data source on this port (0: off)")  # fmt: skip
+@click.option("--seconds", default=0.0, help="stop after this many seconds (0: run until Ctrl-C)")
+@with_appcontext
+def simulate_command(url, window_interval, camunda, min_delay, max_delay, correction_share,
+                     deny_share, failure_share, evidence_port, seconds):  # fmt: skip
+    """Run simulated department systems (and a window) as HTTP clients of a running engine."""
+    import threading
+
+    from .simulators import setup
+
+    stop = threading.Event()
+    shares = {
+        "correction_share": correction_share,
+        "deny_share": deny_share,
+        "failure_share": failure_share,
+        "min_delay": min_delay,
+        "max_delay": max_delay,
+    }
+    departments = set(filter(None, camunda.split(",")))
+    threads = setup.start(url, window_interval, departments, shares, evidence_port, stop)
+    click.echo(f"simulating {len(threads)} parties against {url}; Ctrl-C to stop")
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait(seconds or None)
+    stop.set()

@@ -19,6 +19,9 @@ class Defaults:
     STATUS_FAILURES_PER_NUMBER = "5 per hour"
     IDEMPOTENCY_STALE_SECONDS = 120
     MAX_CONTENT_LENGTH = 256 * 1024
+    EVIDENCE_SOURCE = "none"  # none | simulated | http(s)://… (一证通办 shared data)
+    EVIDENCE_TOKEN = None
+    EVIDENCE_TIMEOUT = 3.0
     LOG_LEVEL = "INFO"
 
 
