@@ -52,8 +52,11 @@ def credentials_group():
 
 
 @credentials_group.command("create")
-@click.option("--role", required=True, type=click.Choice(["window", "backoffice", "supervisor",
-              "oversight", "admin"]))  # fmt: skip
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["window", "backoffice", "supervisor", "oversight", "admin"]),
+)
 @click.option("--department", default=None, help="department code (backoffice, supervisor)")
 @click.option("--name", required=True)
 @with_appcontext
@@ -112,8 +115,14 @@ def openapi_command(out):
 
 def register(app):
     """Attach the commands to ``app.cli``."""
-    for command in (init_command, catalog_group, credentials_group, openapi_command,
-                    simulate_command):  # fmt: skip
+    for command in (
+        init_command,
+        catalog_group,
+        credentials_group,
+        openapi_command,
+        simulate_command,
+        dispatch_command,
+    ):
         app.cli.add_command(command)
 
 
@@ -127,21 +136,43 @@ def main():
 
 @click.command("simulate")
 @click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="engine base URL")
-@click.option("--window-interval", default=15.0, show_default=True,
-              help="seconds between demo applications (0: no simulated window)")  # fmt: skip
-@click.option("--camunda", default="xfjy", show_default=True,
-              help="comma-separated departments that use the Camunda client")  # fmt: skip
+@click.option(
+    "--window-interval",
+    default=15.0,
+    show_default=True,
+    help="seconds between demo applications (0: no simulated window)",
+)
+@click.option(
+    "--camunda",
+    default="xfjy",
+    show_default=True,
+    help="comma-separated departments that use the Camunda client",
+)
 @click.option("--min-delay", default=0.5, show_default=True)
 @click.option("--max-delay", default=3.0, show_default=True)
 @click.option("--correction-share", default=0.05, show_default=True)
 @click.option("--deny-share", default=0.05, show_default=True)
 @click.option("--failure-share", default=0.05, show_default=True)
-@click.option("--evidence-port", default=0, show_default=True,
-              help="also serve the simulated shared-data source on this port (0: off)")  # fmt: skip
+@click.option(
+    "--evidence-port",
+    default=0,
+    show_default=True,
+    help="also serve the simulated shared-data source on this port (0: off)",
+)
 @click.option("--seconds", default=0.0, help="stop after this many seconds (0: run until Ctrl-C)")
 @with_appcontext
-def simulate_command(url, window_interval, camunda, min_delay, max_delay, correction_share,
-                     deny_share, failure_share, evidence_port, seconds):  # fmt: skip
+def simulate_command(
+    url,
+    window_interval,
+    camunda,
+    min_delay,
+    max_delay,
+    correction_share,
+    deny_share,
+    failure_share,
+    evidence_port,
+    seconds,
+):
     """Run simulated department systems (and a window) as HTTP clients of a running engine."""
     import threading
 
@@ -161,3 +192,31 @@ def simulate_command(url, window_interval, camunda, min_delay, max_delay, correc
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait(seconds or None)
     stop.set()
+
+
+@click.command("dispatch")
+@click.option("--once", is_flag=True, help="one round, then exit")
+@click.option("--interval", default=1.0, show_default=True, help="seconds between rounds")
+@with_appcontext
+def dispatch_command(once, interval):
+    """Deliver the outbox (notices) and serve push departments (WINDOWSVC_PUSH_ENDPOINTS)."""
+    import json
+    import time
+
+    from .adapters.push import HttpDepartmentPush, HttpNotifier, LogNotifier
+    from .services import dispatch
+
+    config = current_app.config
+    endpoints = config["PUSH_ENDPOINTS"]
+    endpoints = json.loads(endpoints) if isinstance(endpoints, str) else (endpoints or {})
+    pushers = {dep: HttpDepartmentPush(url) for dep, url in endpoints.items()}
+    notifier_url = config["NOTIFIER_URL"]
+    notifier = HttpNotifier(notifier_url) if notifier_url else LogNotifier(config["NOTICE_LOG"])
+    while True:
+        sent = dispatch.deliver_outbox({"notice": notifier})
+        handled = dispatch.serve_push_departments(pushers)
+        if once:
+            click.echo(f"sent {sent} messages, handled {handled} push tasks")
+            return
+        if not (sent or handled):
+            time.sleep(interval)

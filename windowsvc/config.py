@@ -22,6 +22,9 @@ class Defaults:
     EVIDENCE_SOURCE = "none"  # none | simulated | http(s)://… (一证通办 shared data)
     EVIDENCE_TOKEN = None
     EVIDENCE_TIMEOUT = 3.0
+    PUSH_ENDPOINTS = None  # JSON {"department": "http://…"}: departments the engine calls
+    NOTIFIER_URL = None  # notification gateway; default: notices appended to NOTICE_LOG
+    NOTICE_LOG = "var/notices.jsonl"
     LOG_LEVEL = "INFO"
 
 

@@ -75,14 +75,19 @@ class InMemoryEvidenceSource:
 class HttpEvidenceSource:
     """Shared data reached over HTTP with explicit timeouts and retries with backoff."""
 
-    def __init__(self, base_url: str, clock, token: str | None = None, timeout: float = 3.0,
-                 retries: int = 2):  # fmt: skip
+    def __init__(
+        self, base_url: str, clock, token: str | None = None, timeout: float = 3.0, retries: int = 2
+    ):
         self.base_url = base_url.rstrip("/")
         self.clock = clock
         self.timeout = timeout
         self.session = requests.Session()
-        retry = Retry(total=retries, backoff_factor=0.2, status_forcelist=(502, 503, 504),
-                      allowed_methods=frozenset({"POST"}))  # fmt: skip
+        retry = Retry(
+            total=retries,
+            backoff_factor=0.2,
+            status_forcelist=(502, 503, 504),
+            allowed_methods=frozenset({"POST"}),
+        )
         self.session.mount("http://", HTTPAdapter(max_retries=retry))
         self.session.mount("https://", HTTPAdapter(max_retries=retry))
         if token:
@@ -93,10 +98,13 @@ class HttpEvidenceSource:
         try:
             response = self.session.post(
                 f"{self.base_url}/v1/evidence/lookup",
-                json={"kind": kind, "id_type": applicant.get("id_type"),
-                      "id_number": applicant.get("id_number")},
+                json={
+                    "kind": kind,
+                    "id_type": applicant.get("id_type"),
+                    "id_number": applicant.get("id_number"),
+                },
                 timeout=self.timeout,
-            )  # fmt: skip
+            )
         except requests.RequestException as exc:
             raise EvidenceUnavailable(
                 f"共享数据源暂不可用, 请提交纸质材料 ({type(exc).__name__})"

@@ -40,9 +40,11 @@ def _require_json_body():
     if mimetype in JSON_TYPES or mimetype.endswith("+json"):
         return None
     return problem(
-        415, "Unsupported media type", "请求体须为 application/json (send JSON)",
+        415,
+        "Unsupported media type",
+        "请求体须为 application/json (send JSON)",
         "/problems/unsupported-media-type",
-    )  # fmt: skip
+    )
 
 
 def register(app):

@@ -128,9 +128,15 @@ class Applications(MethodView):
     @blp.arguments(IntakeIn)
     @blp.response(201, ApplicationCreated)
     @blp.doc(
-        parameters=[{"name": "Idempotency-Key", "in": "header", "required": True,
-                     "schema": {"type": "string", "maxLength": 200}}],
-    )  # fmt: skip
+        parameters=[
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string", "maxLength": 200},
+            }
+        ],
+    )
     def post(self, body):
         """收件 — submit one application; the response carries the acceptance number."""
         key = request.headers.get("Idempotency-Key", "").strip()
@@ -254,8 +260,12 @@ def _action_view(action, schema, summary):
         @blp.alt_response(409, description="Not allowed in the current state")
         @blp.alt_response(412, description="Stale If-Match")
         @blp.alt_response(428, description="If-Match missing")
-        @blp.doc(summary=summary, parameters=[{"name": "If-Match", "in": "header",
-                 "required": True, "schema": {"type": "string"}}])  # fmt: skip
+        @blp.doc(
+            summary=summary,
+            parameters=[
+                {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"}}
+            ],
+        )
         def post(self, payload, number):
             actor = current_actor()
             version = _if_match()

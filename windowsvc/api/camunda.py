@@ -205,8 +205,15 @@ def _report(task_id, worker_id, outcome, comment, values):
     if outcome == "deny" and not (comment or "").strip():
         raise CamundaError(400, "a DENY needs a reason (errorMessage or the 'comment' variable)")
     try:
-        tasks.complete(task_id, current_actor(), worker_id, outcome, comment=comment,
-                       result=result, missing=missing)  # fmt: skip
+        tasks.complete(
+            task_id,
+            current_actor(),
+            worker_id,
+            outcome,
+            comment=comment,
+            result=result,
+            missing=missing,
+        )
     except Invalid as exc:
         raise CamundaError(400, exc.detail) from exc
 
@@ -236,8 +243,13 @@ def bpmn_error(task_id):
     if code not in outcomes:
         raise CamundaError(400, "errorCode must be DENY or CORRECTION")
     values = _variables(data)
-    _report(task_id, worker_id, outcomes[code], data.get("errorMessage") or values.get("comment"),
-            values)  # fmt: skip
+    _report(
+        task_id,
+        worker_id,
+        outcomes[code],
+        data.get("errorMessage") or values.get("comment"),
+        values,
+    )
     return "", 204
 
 
@@ -252,11 +264,14 @@ def failure(task_id):
         raise CamundaError(400, "'retries' must be a non-negative integer")
     details = data.get("errorDetails")
     tasks.failure(
-        task_id, current_actor(), worker_id,
+        task_id,
+        current_actor(),
+        worker_id,
         error_message=str(data.get("errorMessage") or "failure reported by worker"),
         error_details=details if isinstance(details, str) else None,
-        retries=retries, retry_seconds=_millis(data.get("retryTimeout"), "retryTimeout") or 0,
-    )  # fmt: skip
+        retries=retries,
+        retry_seconds=_millis(data.get("retryTimeout"), "retryTimeout") or 0,
+    )
     return "", 204
 
 

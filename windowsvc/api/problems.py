@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str = "", type_: str = "about:blank", headers=None,
-            **extra) -> Response:  # fmt: skip
+def problem(
+    status: int, title: str, detail: str = "", type_: str = "about:blank", headers=None, **extra
+) -> Response:
     """A problem+json response."""
     body = {"type": type_, "title": title, "status": status, "detail": detail, **extra}
     body.setdefault("instance", request.path)
@@ -59,9 +60,13 @@ def from_http_exception(error: HTTPException) -> Response:
     messages = data.get("messages")
     if error.code == 422 and messages is not None:
         return problem(
-            422, "Validation failed", "请求内容校验失败 (the request body is invalid)",
-            "/problems/validation", headers, errors=flatten_messages(messages),
-        )  # fmt: skip
+            422,
+            "Validation failed",
+            "请求内容校验失败 (the request body is invalid)",
+            "/problems/validation",
+            headers,
+            errors=flatten_messages(messages),
+        )
     detail = error.description or ""
     if messages is not None:
         detail = "; ".join(sum(flatten_messages(messages).values(), [])) or detail
@@ -85,25 +90,34 @@ def register(app):
             if a in STAFF_ACTIONS and (actor is None or actor.role in LIFECYCLE.actors_of(a))
         ]
         return problem(
-            409, "Action not allowed",
+            409,
+            "Action not allowed",
             f"当前状态 {error.state} 下不能执行 {error.action}",
-            "/problems/action-not-allowed", state=error.state, allowed_actions=allowed,
-        )  # fmt: skip
+            "/problems/action-not-allowed",
+            state=error.state,
+            allowed_actions=allowed,
+        )
 
     @app.errorhandler(GuardViolation)
     def _guard(error: GuardViolation):
         field = error.field or "_action"
         return problem(
-            422, "Validation failed", error.message, "/problems/validation",
+            422,
+            "Validation failed",
+            error.message,
+            "/problems/validation",
             errors={field: [error.message]},
-        )  # fmt: skip
+        )
 
     @app.errorhandler(ValidationError)
     def _validation(error: ValidationError):
         return problem(
-            422, "Validation failed", "请求内容校验失败 (the request body is invalid)",
-            "/problems/validation", errors=flatten_messages(error.messages),
-        )  # fmt: skip
+            422,
+            "Validation failed",
+            "请求内容校验失败 (the request body is invalid)",
+            "/problems/validation",
+            errors=flatten_messages(error.messages),
+        )
 
     @app.errorhandler(CalendarUnavailable)
     def _calendar(error: CalendarUnavailable):

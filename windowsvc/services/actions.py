@@ -114,9 +114,14 @@ def _supplement(application, actor, materials):
 def _refuse(application, actor, reason, rights_notice):
     refusal = {"reason": reason, "rights_notice": rights_notice, "at": clock.now().isoformat()}
     _fire(
-        application, actor, "refuse", "application.refused", refusal,
-        reason=reason, rights_notice=rights_notice,
-    )  # fmt: skip
+        application,
+        actor,
+        "refuse",
+        "application.refused",
+        refusal,
+        reason=reason,
+        rights_notice=rights_notice,
+    )
     _set_detail(application, "refusal", refusal)
     application.concluded_at = clock.now()
 
@@ -131,9 +136,15 @@ def _suspend(application, actor, reason, kind, expected_days):
         "expected_end": due_after(today, expected_days).isoformat(),
     }
     _fire(
-        application, actor, "suspend", "application.suspended", entry,
-        kind=kind, reason=reason, expected_days=expected_days,
-    )  # fmt: skip
+        application,
+        actor,
+        "suspend",
+        "application.suspended",
+        entry,
+        kind=kind,
+        reason=reason,
+        expected_days=expected_days,
+    )
     earlier = (application.details or {}).get("suspensions", [])
     _set_detail(application, "suspensions", [*earlier, entry])
 
@@ -184,9 +195,14 @@ def _withdraw(application, actor, reason):
 def _deliver(application, actor, method, tracking=None):
     entry = {"method": method, "tracking": tracking, "at": clock.now().isoformat()}
     _fire(
-        application, actor, "deliver", "application.delivered", entry,
-        method=method, tracking=tracking,
-    )  # fmt: skip
+        application,
+        actor,
+        "deliver",
+        "application.delivered",
+        entry,
+        method=method,
+        tracking=tracking,
+    )
     _set_detail(application, "delivery_record", entry)
     application.concluded_at = clock.now()
 
@@ -216,15 +232,26 @@ def department_correction(application, actor, step, missing, note):
     ]
     application.missing = merged
     _set_detail(application, "correction_origin", "department")
-    _set_detail(application, "correction", {"missing": merged, "note": note or "",
-                "requested_at": clock.now().isoformat(), "by": step.department})  # fmt: skip
+    _set_detail(
+        application,
+        "correction",
+        {
+            "missing": merged,
+            "note": note or "",
+            "requested_at": clock.now().isoformat(),
+            "by": step.department,
+        },
+    )
     before = application.state
     if application.state == "in_progress":
         LIFECYCLE.fire("department_correction", application)
     elif application.state != "correction":
         raise Conflict(f"办件当前状态 {application.state} 不能要求补正")
     record(
-        application, "application.correction_requested", by=actor, from_state=before,
+        application,
+        "application.correction_requested",
+        by=actor,
+        from_state=before,
         to_state=application.state,
         details={"missing": missing, "note": note or "", "step": step.code},
-    )  # fmt: skip
+    )

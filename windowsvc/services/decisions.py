@@ -16,9 +16,13 @@ def _fire(application, trigger, event_type, by, details=None, **kwargs):
     before = application.state
     LIFECYCLE.fire(trigger, application, **kwargs)
     record(
-        application, event_type, by=by, from_state=before, to_state=application.state,
+        application,
+        event_type,
+        by=by,
+        from_state=before,
+        to_state=application.state,
         details=details or {},
-    )  # fmt: skip
+    )
 
 
 def start_processing(application, by: Actor = SYSTEM) -> None:
@@ -32,13 +36,21 @@ def decide(application, outcome: str, *, by: Actor = SYSTEM, reason=None, result
         _fire(application, "approve", "application.approved", by, {"result": result or {}})
     else:
         _fire(
-            application, "deny", "application.denied", by,
+            application,
+            "deny",
+            "application.denied",
+            by,
             {"reason": reason, "rights_notice": DEFAULT_RIGHTS_NOTICE},
-            reason=reason, rights_notice=DEFAULT_RIGHTS_NOTICE,
-        )  # fmt: skip
+            reason=reason,
+            rights_notice=DEFAULT_RIGHTS_NOTICE,
+        )
     application.details = {
         **(application.details or {}),
-        "decision": {"outcome": outcome, "reason": reason, "result": result or {},
-                     "at": clock.now().isoformat()},
-    }  # fmt: skip
+        "decision": {
+            "outcome": outcome,
+            "reason": reason,
+            "result": result or {},
+            "at": clock.now().isoformat(),
+        },
+    }
     _fire(application, "issue_result", "application.result_ready", by)

@@ -160,7 +160,9 @@ def _prepare(body):
     source = adapters().evidence
     present_codes = set(handed_in) | {d["code"] for d in deferred}
     for material in definition["materials"]:
-        if not material.get("evidence") or material["code"] in present_codes:
+        if not material.get("evidence") or not material["required"]:
+            continue
+        if material["code"] in present_codes:
             continue
         try:
             evidence = source.fetch(material["evidence"], applicant)

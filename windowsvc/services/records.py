@@ -8,6 +8,7 @@ from .. import clock
 from ..extensions import db
 from ..models import Application, Event
 from ..rules.chain import GENESIS, event_hash
+from . import notices
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,9 @@ def hashed_fields(event: Event, number: str) -> dict:
     }
 
 
-def record(application: Application, type_: str, *, by: Actor, from_state=None, to_state=None,
-           details=None) -> Event:  # fmt: skip
+def record(
+    application: Application, type_: str, *, by: Actor, from_state=None, to_state=None, details=None
+) -> Event:
     """Append an event to the application's record; call inside the transaction that changed it."""
     if application.id is None:
         db.session.flush()
@@ -67,6 +69,7 @@ def record(application: Application, type_: str, *, by: Actor, from_state=None, 
     )
     event.hash = event_hash(hashed_fields(event, application.number), prev)
     db.session.add(event)
+    notices.notify_for(application, event)
     return event
 
 

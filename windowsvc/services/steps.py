@@ -123,8 +123,12 @@ def cancel_open_steps(application: Application, reason: str) -> int:
             step.lock_owner = step.lock_expires_at = None
             cancelled += 1
     if cancelled:
-        record(application, "steps.cancelled", by=SYSTEM, details={"count": cancelled,
-               "reason": reason})  # fmt: skip
+        record(
+            application,
+            "steps.cancelled",
+            by=SYSTEM,
+            details={"count": cancelled, "reason": reason},
+        )
     return cancelled
 
 

@@ -131,15 +131,19 @@ def present_task(step: Step) -> dict:
             "accepted_at": application.accepted_at,
             "due_date": application.due_date,
         },
-        "step": {"code": step.code, "name": step.name, "stage": step.stage,
-                 "member_item": step.member_item},
+        "step": {
+            "code": step.code,
+            "name": step.name,
+            "stage": step.stage,
+            "member_item": step.member_item,
+        },
         "lock_expires_at": step.lock_expires_at,
         "attempt": step.attempt,
         "retries": step.retries,
         "priority": step.priority,
         "due_date": step.due_date,
         "worker_id": step.lock_owner,
-    }  # fmt: skip
+    }
 
 
 def _load(task_id, actor: Actor) -> Step:
@@ -183,8 +187,9 @@ def _require_lease(step: Step, worker_id: str):
         raise Conflict(f"任务 {step.id} 的锁已过期, 请重新获取 (lock expired)")
 
 
-def complete(task_id, actor: Actor, worker_id: str, outcome: str, comment=None, result=None,
-             missing=()) -> None:  # fmt: skip
+def complete(
+    task_id, actor: Actor, worker_id: str, outcome: str, comment=None, result=None, missing=()
+) -> None:
     """Report a step's outcome; the AND-join runs in the same transaction."""
     with write_transaction():
         application, step = _locked_for_change(task_id, actor)
@@ -198,10 +203,17 @@ def complete(task_id, actor: Actor, worker_id: str, outcome: str, comment=None, 
         step.lock_owner = step.lock_expires_at = None
         touch(application)
         record(
-            application, "step.completed", by=actor,
-            details={"step": step.code, "department": step.department, "outcome": outcome,
-                     "comment": comment, "attempt": step.attempt},
-        )  # fmt: skip
+            application,
+            "step.completed",
+            by=actor,
+            details={
+                "step": step.code,
+                "department": step.department,
+                "outcome": outcome,
+                "comment": comment,
+                "attempt": step.attempt,
+            },
+        )
         stages.advance_when_stage_done(application)
 
 
@@ -211,11 +223,13 @@ def _ask_correction(application, step, actor, worker_id, comment, missing):
     unknown = sorted(set(codes) - set(by_code))
     if not codes or unknown:
         raise Invalid(
-            "补正须列明该事项的材料编码", {"missing": [f"unknown material {c}" for c in unknown]
-                                          or ["must not be empty"]},
-        )  # fmt: skip
-    listed = [{"code": c, "name": by_code[c]["name"], "department": step.department}
-              for c in dict.fromkeys(codes)]  # fmt: skip
+            "补正须列明该事项的材料编码",
+            {"missing": [f"unknown material {c}" for c in unknown] or ["must not be empty"]},
+        )
+    listed = [
+        {"code": c, "name": by_code[c]["name"], "department": step.department}
+        for c in dict.fromkeys(codes)
+    ]
     STEP.fire("ask_correction", step)
     step.missing, step.comment = listed, comment
     step.lock_owner = step.lock_expires_at = None
@@ -225,8 +239,15 @@ def _ask_correction(application, step, actor, worker_id, comment, missing):
     department_correction(application, actor, step, listed, comment)
 
 
-def failure(task_id, actor: Actor, worker_id: str, error_message: str, error_details=None,
-            retries: int = 0, retry_seconds: float = 0) -> None:  # fmt: skip
+def failure(
+    task_id,
+    actor: Actor,
+    worker_id: str,
+    error_message: str,
+    error_details=None,
+    retries: int = 0,
+    retry_seconds: float = 0,
+) -> None:
     """A worker could not handle the step: retry later, or raise an incident at retries 0."""
     with write_transaction():
         application, step = _locked_for_change(task_id, actor)
@@ -237,9 +258,11 @@ def failure(task_id, actor: Actor, worker_id: str, error_message: str, error_det
         step.lock_owner = step.lock_expires_at = None
         step.available_at = clock.now() + timedelta(seconds=retry_seconds)
         record(
-            application, "step.incident" if step.state == "incident" else "step.failed", by=actor,
+            application,
+            "step.incident" if step.state == "incident" else "step.failed",
+            by=actor,
             details={"step": step.code, "error": error_message, "retries": retries},
-        )  # fmt: skip
+        )
 
 
 def extend_lock(task_id, actor: Actor, worker_id: str, lock_seconds: float) -> None:
@@ -272,8 +295,12 @@ def set_retries(task_id, actor: Actor, retries: int) -> None:
         application, step = _locked_for_change(task_id, actor)
         STEP.fire("set_retries", step)
         step.retries, step.available_at = retries, clock.now()
-        record(application, "step.retries_set", by=actor,
-               details={"step": step.code, "retries": retries})  # fmt: skip
+        record(
+            application,
+            "step.retries_set",
+            by=actor,
+            details={"step": step.code, "retries": retries},
+        )
         announce(step.department)
 
 

@@ -60,9 +60,11 @@ class Wakeup:
             self.watched_url = url
             target = _watch_postgres if engine.dialect.name == "postgresql" else _watch_sqlite
             self.watcher = threading.Thread(
-                target=target, args=(self, engine, self.stop), name="windowsvc-wakeup",
+                target=target,
+                args=(self, engine, self.stop),
+                name="windowsvc-wakeup",
                 daemon=True,
-            )  # fmt: skip
+            )
             self.watcher.start()
 
 
@@ -109,5 +111,6 @@ WAKEUP = Wakeup()
 def announce(department: str) -> None:
     """Inside a transaction that makes tasks available: tell other processes at commit."""
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_notify(:channel, :dep)"), {"channel": CHANNEL,
-                           "dep": department})  # fmt: skip
+        db.session.execute(
+            text("SELECT pg_notify(:channel, :dep)"), {"channel": CHANNEL, "dep": department}
+        )

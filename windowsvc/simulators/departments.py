@@ -34,8 +34,11 @@ class Behaviour:
     def choose(self) -> str:
         """approve, deny, correction or failure, by the configured shares."""
         roll = self.rng.random()
-        for outcome, share in (("correction", self.correction_share), ("deny", self.deny_share),
-                               ("failure", self.failure_share)):  # fmt: skip
+        for outcome, share in (
+            ("correction", self.correction_share),
+            ("deny", self.deny_share),
+            ("failure", self.failure_share),
+        ):
             if roll < share:
                 return outcome
             roll -= share
@@ -108,15 +111,24 @@ class NativeDepartment(threading.Thread):
             base = f"{self.base_url}/api/v1/tasks/{task['id']}"
             if decision["outcome"] == "failure":
                 retries = (task["retries"] if task["retries"] is not None else 3) - 1
-                body = {"worker_id": self.worker_id, "error_message": "业务系统接口超时 (模拟)",
-                        "retries": max(retries, 0), "retry_seconds": 5}  # fmt: skip
+                body = {
+                    "worker_id": self.worker_id,
+                    "error_message": "业务系统接口超时 (模拟)",
+                    "retries": max(retries, 0),
+                    "retry_seconds": 5,
+                }
                 self.session.post(f"{base}/failure", json=body, timeout=TIMEOUT)
             else:
                 body = {"worker_id": self.worker_id, **decision}
                 self.session.post(f"{base}/complete", json=body, timeout=TIMEOUT)
             self.handled += 1
-            log.info("%s handled %s (%s): %s", self.department, task["application"]["number"],
-                     task["step"]["name"], decision["outcome"])  # fmt: skip
+            log.info(
+                "%s handled %s (%s): %s",
+                self.department,
+                task["application"]["number"],
+                task["step"]["name"],
+                decision["outcome"],
+            )
 
 
 class CamundaDepartment(threading.Thread):
@@ -135,11 +147,18 @@ class CamundaDepartment(threading.Thread):
         )
 
         worker = ExternalTaskWorker(
-            worker_id=f"camunda-{self.department}", base_url=f"{self.base_url}/engine-rest",
-            config={"auth_bearer": {"access_token": self.token}, "maxTasks": 5,
-                    "lockDuration": 60000, "asyncResponseTimeout": 20000, "retries": 3,
-                    "retryTimeout": 5000, "sleepSeconds": 2},
-        )  # fmt: skip
+            worker_id=f"camunda-{self.department}",
+            base_url=f"{self.base_url}/engine-rest",
+            config={
+                "auth_bearer": {"access_token": self.token},
+                "maxTasks": 5,
+                "lockDuration": 60000,
+                "asyncResponseTimeout": 20000,
+                "retries": 3,
+                "retryTimeout": 5000,
+                "sleepSeconds": 2,
+            },
+        )
         while not self.stop.is_set():
             try:
                 worker.fetch_and_execute(self.topics, self._handle)
@@ -154,11 +173,16 @@ class CamundaDepartment(threading.Thread):
         materials = task.get_variable("materials")
         import json
 
-        decision = _decision(json.loads(materials) if materials else [], self.behaviour,
-                             self.department)  # fmt: skip
+        decision = _decision(
+            json.loads(materials) if materials else [], self.behaviour, self.department
+        )
         self.handled += 1
-        log.info("camunda %s handled %s: %s", self.department, task.get_business_key(),
-                 decision["outcome"])  # fmt: skip
+        log.info(
+            "camunda %s handled %s: %s",
+            self.department,
+            task.get_business_key(),
+            decision["outcome"],
+        )
         if decision["outcome"] == "failure":
             return task.failure("业务系统接口超时 (模拟)", "simulated", 3, 5000)
         if decision["outcome"] == "deny":

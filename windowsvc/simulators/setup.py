@@ -50,8 +50,9 @@ def start(url, window_interval, camunda, shares, evidence_port, stop):
     for index, department in enumerate(departments):
         behaviour = Behaviour(seed=index, **shares)
         if department in camunda and topics.get(department):
-            thread = CamundaDepartment(url, department, tokens[department],
-                                       sorted(topics[department]), behaviour, stop)  # fmt: skip
+            thread = CamundaDepartment(
+                url, department, tokens[department], sorted(topics[department]), behaviour, stop
+            )
         else:
             thread = NativeDepartment(url, department, tokens[department], behaviour, stop)
         threads.append(thread)

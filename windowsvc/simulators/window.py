@@ -11,8 +11,11 @@ from ..adapters.evidence import demo_holders
 
 log = logging.getLogger("windowsvc.simulate")
 TIMEOUT = 30
-PEOPLE = [("11010519491231002X", "张三丰"), ("330102199003071230", "王芳"),
-          ("330106198505122342", "李娜")]  # fmt: skip
+PEOPLE = [
+    ("11010519491231002X", "张三丰"),
+    ("330102199003071230", "王芳"),
+    ("330106198505122342", "李娜"),
+]
 COMPANIES = [("91330100MA2H3X4Y5K", "杭州味道餐饮管理有限公司")]
 
 
@@ -43,8 +46,13 @@ class SimulatedWindow(threading.Thread):
         number, name = self.rng.choice(COMPANIES if wants_company else PEOPLE)
         kind = "organization" if wants_company else "person"
         id_type = "uscc" if wants_company else "resident_id"
-        return {"type": kind, "name": name, "id_type": id_type, "id_number": number,
-                "phone": f"13{self.rng.randrange(10**9):09d}"}  # fmt: skip
+        return {
+            "type": kind,
+            "name": name,
+            "id_type": id_type,
+            "id_number": number,
+            "phone": f"13{self.rng.randrange(10**9):09d}",
+        }
 
     def submit(self, item):
         applicant = self._applicant(item)
@@ -55,32 +63,47 @@ class SimulatedWindow(threading.Thread):
             if m["required"] and not (m.get("evidence") and m["evidence"] in held)
         ]
         channel = self.rng.choice(["window", "window", "online", "mobile"])
-        body = {"item_code": item["code"], "channel": channel, "applicant": applicant,
-                "materials": materials,
-                "delivery": {"method": self.rng.choice(item["delivery_methods"]),
-                             "address": "杭州市西湖区文三路 90 号"}}  # fmt: skip
+        body = {
+            "item_code": item["code"],
+            "channel": channel,
+            "applicant": applicant,
+            "materials": materials,
+            "delivery": {
+                "method": self.rng.choice(item["delivery_methods"]),
+                "address": "杭州市西湖区文三路 90 号",
+            },
+        }
         response = self.session.post(
-            f"{self.base_url}/api/v1/applications", json=body,
-            headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=TIMEOUT,
-        )  # fmt: skip
+            f"{self.base_url}/api/v1/applications",
+            json=body,
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+            timeout=TIMEOUT,
+        )
         if response.status_code == 201:
             self.submitted += 1
-            log.info("window received %s: %s (%s)", response.json()["number"], item["name"],
-                     response.json()["state_label"])  # fmt: skip
+            log.info(
+                "window received %s: %s (%s)",
+                response.json()["number"],
+                item["name"],
+                response.json()["state_label"],
+            )
         else:
             log.warning("window: intake answered %s %s", response.status_code, response.text[:200])
 
     def _act(self, case, action, payload):
         return self.session.post(
             f"{self.base_url}/api/v1/applications/{case['number']}/actions/{action}",
-            json=payload, headers={"If-Match": f'"{case["version"]}"'}, timeout=TIMEOUT,
-        )  # fmt: skip
+            json=payload,
+            headers={"If-Match": f'"{case["version"]}"'},
+            timeout=TIMEOUT,
+        )
 
     def _cases(self, state):
         response = self.session.get(
-            f"{self.base_url}/api/v1/applications", params={"state": state, "per_page": 20},
+            f"{self.base_url}/api/v1/applications",
+            params={"state": state, "per_page": 20},
             timeout=TIMEOUT,
-        )  # fmt: skip
+        )
         return response.json()["items"] if response.ok else []
 
     def tidy(self):

@@ -40,19 +40,37 @@ def retries_left(ed):
 
 TRANSITIONS = [
     {"trigger": "fetch", "source": "pending", "dest": "locked", "actor": "backoffice"},
-    {"trigger": "complete", "source": "locked", "dest": "completed",
-     "conditions": [outcome_is_complete], "actor": "backoffice"},
-    {"trigger": "ask_correction", "source": "locked", "dest": "awaiting_supplement",
-     "actor": "backoffice"},
-    {"trigger": "fail", "source": "locked", "dest": "pending", "conditions": [retries_left],
-     "actor": "backoffice"},
+    {
+        "trigger": "complete",
+        "source": "locked",
+        "dest": "completed",
+        "conditions": [outcome_is_complete],
+        "actor": "backoffice",
+    },
+    {
+        "trigger": "ask_correction",
+        "source": "locked",
+        "dest": "awaiting_supplement",
+        "actor": "backoffice",
+    },
+    {
+        "trigger": "fail",
+        "source": "locked",
+        "dest": "pending",
+        "conditions": [retries_left],
+        "actor": "backoffice",
+    },
     {"trigger": "fail", "source": "locked", "dest": "incident", "actor": "backoffice"},
     {"trigger": "unlock", "source": "locked", "dest": "pending", "actor": "backoffice"},
     {"trigger": "extend_lock", "source": "locked", "dest": "=", "actor": "backoffice"},
-    {"trigger": "set_retries", "source": "incident", "dest": "pending",
-     "actor": ["supervisor", "admin"]},
+    {
+        "trigger": "set_retries",
+        "source": "incident",
+        "dest": "pending",
+        "actor": ["supervisor", "admin"],
+    },
     {"trigger": "reopen", "source": "awaiting_supplement", "dest": "pending", "actor": "system"},
     {"trigger": "cancel", "source": OPEN_STATES, "dest": "cancelled", "actor": "system"},
-]  # fmt: skip
+]
 
 STEP = WorkflowDefinition("step", "pending", STATES, TRANSITIONS)

@@ -1,0 +1,33 @@
+"""Notices to the applicant (告知书), written to the outbox by the event that causes them."""
+
+from .outbox import enqueue
+
+NOTICES = {
+    "application.accepted": "受理通知书",
+    "application.correction_requested": "一次性补正告知书",
+    "application.refused": "不予受理决定书",
+    "application.extended": "延长办理期限告知书",
+    "application.suspended": "特别程序告知书",
+    "application.result_ready": "办结通知 (结果待领取)",
+    "application.delivered": "送达回证",
+}
+
+
+def notify_for(application, event) -> None:
+    """Queue the notice an event calls for, if any (same transaction as the event)."""
+    title = NOTICES.get(event.type)
+    if title is None:
+        return
+    phone = (application.applicant or {}).get("phone")
+    enqueue(
+        "notice",
+        phone or "",
+        {
+            "number": application.number,
+            "title": title,
+            "event": event.type,
+            "details": event.details,
+            "at": event.at.isoformat(),
+        },
+        dedupe_key=f"notice:{application.number}:{event.seq}",
+    )

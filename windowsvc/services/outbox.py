@@ -1,0 +1,87 @@
+"""The outbox: side effects leaving the process are written with the state change that causes
+them and delivered afterwards by `windowsvc dispatch`, with retries (at least once, deduplicated
+by the receiver through the message key)."""
+
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+
+from .. import clock
+from ..db import write_transaction
+from ..extensions import db
+from ..models import OutboxMessage
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 8
+
+
+def enqueue(kind: str, target: str, payload: dict, dedupe_key: str) -> None:
+    """Add a message inside the caller's transaction (a duplicate key is ignored)."""
+    exists = db.session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    )
+    if exists:
+        return
+    now = clock.now()
+    db.session.add(
+        OutboxMessage(
+            kind=kind,
+            target=target,
+            payload=payload,
+            dedupe_key=dedupe_key,
+            state="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+
+
+def claim(limit: int = 20) -> list[dict]:
+    """Lease due messages (a crashed sender's lease runs out and the message is sent again)."""
+    with write_transaction():
+        now = clock.now()
+        rows = list(
+            db.session.scalars(
+                select(OutboxMessage)
+                .where(
+                    or_(OutboxMessage.state == "pending", OutboxMessage.state == "sending"),
+                    OutboxMessage.next_attempt_at <= now,
+                )
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        for row in rows:
+            row.state, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now + LEASE
+        return [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "target": r.target,
+                "payload": r.payload,
+                "key": r.dedupe_key,
+                "attempts": r.attempts,
+            }
+            for r in rows
+        ]
+
+
+def delivered(message_id: int) -> None:
+    """Mark a message sent."""
+    with write_transaction():
+        row = db.session.get(OutboxMessage, message_id)
+        row.state, row.sent_at, row.last_error = "sent", clock.now(), None
+
+
+def failed(message_id: int, error: str) -> None:
+    """Schedule another attempt with exponential backoff, or give up after MAX_ATTEMPTS."""
+    with write_transaction():
+        row = db.session.get(OutboxMessage, message_id)
+        row.last_error = error[:2000]
+        if row.attempts >= MAX_ATTEMPTS:
+            row.state = "dead"
+            return
+        row.state = "pending"
+        row.next_attempt_at = clock.now() + timedelta(seconds=min(2**row.attempts, 600))
