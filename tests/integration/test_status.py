@@ -34,10 +34,21 @@ class TestStatusLookup:
         assert "11010519491231002X" not in text and "13812345678" not in text
         assert "query_code" not in response.json and "张三丰" not in text
         assert set(response.json) == {
-            "number", "item_name", "state", "state_label", "applicant", "received_at",
-            "accepted_at", "due_date", "missing_materials", "progress", "timeline", "result",
-            "can_rate", "rating",
-        }  # fmt: skip
+            "number",
+            "item_name",
+            "state",
+            "state_label",
+            "applicant",
+            "received_at",
+            "accepted_at",
+            "due_date",
+            "missing_materials",
+            "progress",
+            "timeline",
+            "result",
+            "can_rate",
+            "rating",
+        }
 
     def test_numbers_are_normalised_as_people_type_them(self, client, submit):
         created = submit().json
@@ -118,9 +129,27 @@ class TestThrottling:
         statuses = [
             client.post(
                 "/api/v1/status",
-                json={"number": acceptance_number.compose("330100", desk, "window", 100 + i),
-                      "query_code": "123456"},
+                json={
+                    "number": acceptance_number.compose("330100", desk, "window", 100 + i),
+                    "query_code": "123456",
+                },
             ).status_code
             for i in range(11)
-        ]  # fmt: skip
+        ]
         assert statuses[:10] == [404] * 10 and statuses[10] == 429
+
+
+class TestProgress:
+    def test_progress_shows_each_department_step_and_when_it_finished(self, client, submit, decide):
+        created = submit().json
+        decide(created["number"])
+        body = client.post(
+            "/api/v1/status",
+            json={"number": created["number"], "query_code": created["query_code"]},
+        ).json
+        assert [(p["stage"], p["department"], p["state"]) for p in body["progress"]] == [
+            (1, "杭州市市场监督管理局", "completed"),
+            (2, "杭州市市场监督管理局", "completed"),
+        ]
+        assert all(p["finished_on"] for p in body["progress"])
+        assert body["state"] == "result_ready" and body["result"]["delivered"] is False

@@ -81,6 +81,7 @@ class ApplicationOut(Schema):
     extension = fields.Dict(allow_none=True)
     withdrawal = fields.Dict(allow_none=True)
     delivery_record = fields.Dict(allow_none=True)
+    decision = fields.Dict(allow_none=True, metadata={"description": "outcome, reason, result"})
     steps = fields.List(fields.Nested(StepOut))
     allowed_actions = fields.List(fields.String())
     version = fields.Integer()

@@ -23,6 +23,15 @@ class TimelineEntry(Schema):
     label = fields.String()
 
 
+class ProgressEntry(Schema):
+    stage = fields.Integer()
+    department = fields.String()
+    step = fields.String()
+    state = fields.String()
+    state_label = fields.String()
+    finished_on = fields.Date(allow_none=True)
+
+
 class StatusOut(Schema):
     number = fields.String()
     item_name = fields.String()
@@ -33,7 +42,7 @@ class StatusOut(Schema):
     accepted_at = LocalDateTime(allow_none=True)
     due_date = fields.Date(allow_none=True)
     missing_materials = fields.List(fields.String())
-    progress = fields.List(fields.Dict())
+    progress = fields.List(fields.Nested(ProgressEntry))
     timeline = fields.List(fields.Nested(TimelineEntry))
     result = fields.Dict(allow_none=True)
     can_rate = fields.Boolean()

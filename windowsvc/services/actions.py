@@ -10,7 +10,7 @@ from . import steps
 from .applications import due_after, find, present, touch
 from .context import adapters
 from .errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
-from .records import Actor, record
+from .records import Actor, record, transition
 
 EXTENSION_DAYS = {"single": 10, "parallel": 15, "bundle": 15}
 
@@ -34,16 +34,7 @@ def perform(number: str, action: str, actor: Actor, if_match: int, payload: dict
 
 
 def _fire(application, actor, trigger, event_type, details=None, **kwargs):
-    before = application.state
-    LIFECYCLE.fire(trigger, application, **kwargs)
-    record(
-        application,
-        event_type,
-        by=actor,
-        from_state=before,
-        to_state=application.state,
-        details=details or {},
-    )
+    transition(LIFECYCLE, application, trigger, event_type, by=actor, details=details, **kwargs)
 
 
 def _set_detail(application, key, value):

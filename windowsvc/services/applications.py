@@ -105,6 +105,7 @@ def present(application: Application, role: str) -> dict:
         "extension": details.get("extension"),
         "withdrawal": details.get("withdrawal"),
         "delivery_record": details.get("delivery_record"),
+        "decision": details.get("decision"),
         "steps": [present_step(s) for s in sorted(application.steps, key=lambda s: s.id)],
         "allowed_actions": allowed_actions(application, role),
         "version": application.version,

@@ -5,7 +5,7 @@ Called inside the caller's transaction (the back-office step completion that fin
 
 from .. import clock
 from ..workflows.lifecycle import LIFECYCLE
-from .records import SYSTEM, Actor, record
+from .records import SYSTEM, Actor, transition
 
 DEFAULT_RIGHTS_NOTICE = (
     "如对本决定不服, 可自收到之日起六十日内依法申请行政复议, 或者六个月内依法提起行政诉讼。"
@@ -13,16 +13,7 @@ DEFAULT_RIGHTS_NOTICE = (
 
 
 def _fire(application, trigger, event_type, by, details=None, **kwargs):
-    before = application.state
-    LIFECYCLE.fire(trigger, application, **kwargs)
-    record(
-        application,
-        event_type,
-        by=by,
-        from_state=before,
-        to_state=application.state,
-        details=details or {},
-    )
+    transition(LIFECYCLE, application, trigger, event_type, by=by, details=details, **kwargs)
 
 
 def start_processing(application, by: Actor = SYSTEM) -> None:

@@ -73,6 +73,30 @@ def record(
     return event
 
 
+def transition(
+    workflow,
+    model,
+    trigger: str,
+    event_type: str,
+    *,
+    by: Actor,
+    application=None,
+    details=None,
+    **kwargs,
+) -> None:
+    """Fire ``trigger`` on ``model`` and record the change on its application's record."""
+    before = model.state
+    workflow.fire(trigger, model, **kwargs)
+    record(
+        application or model,
+        event_type,
+        by=by,
+        from_state=before,
+        to_state=model.state,
+        details=details or {},
+    )
+
+
 def events_of(application: Application) -> list[Event]:
     """The application's record in order."""
     return list(

@@ -2,12 +2,15 @@
 
 from sqlalchemy import select
 
+from .. import clock
 from ..extensions import db
 from ..models import Application
 from ..rules import acceptance_number
 from ..rules.masking import mask_applicant
 from ..security import query_code_matches
 from ..workflows.lifecycle import CONCLUDED, LIFECYCLE
+from ..workflows.step import STEP
+from .catalog import department_names
 from .context import setting
 from .errors import BadNumber, NotFound
 from .records import events_of
@@ -74,12 +77,28 @@ def lookup(number_text: str, query_code: str) -> dict:
         "missing_materials": [m["name"] for m in application.missing or []]
         if application.state == "correction"
         else [],
-        "progress": [],
+        "progress": _progress(application),
         "timeline": timeline,
         "result": _result(application, details),
         "can_rate": application.state in CONCLUDED,
         "rating": None,
     }
+
+
+def _progress(application) -> list[dict]:
+    """Per stage and department: the step, its state and the day it finished (no staff names)."""
+    names = department_names()
+    return [
+        {
+            "stage": step.stage + 1,
+            "department": names.get(step.department, step.department),
+            "step": step.name,
+            "state": step.state,
+            "state_label": STEP.labels[step.state],
+            "finished_on": clock.local(step.completed_at).date() if step.completed_at else None,
+        }
+        for step in sorted(application.steps, key=lambda s: (s.stage, s.id))
+    ]
 
 
 def _result(application, details):
