@@ -1,8 +1,10 @@
 """Helpers for integration tests: request bodies for the demo catalog and a submit shortcut."""
 
+import threading
 import uuid
 
 import pytest
+from werkzeug.serving import make_server
 
 from tests.conftest import bearer
 
@@ -19,6 +21,17 @@ FOOD_REQUIRED = [
 INSTANT = "330100-GG-RSJ-0021"  # 职工参保登记 (rsj, 即办件)
 INSTANT_REQUIRED = ["employee_enrolment_form", "employee_id", "labour_contract"]
 PARALLEL = "330100-XK-ZJJ-0031"  # 建设工程竣工联合验收 (zjj + zrzy + xfjy)
+PARALLEL_REQUIRED = [
+    "joint_acceptance_application",
+    "business_licence",
+    "construction_permit",
+    "planning_permit",
+    "completion_acceptance_report",
+    "completion_survey_report",
+    "fire_inspection_report",
+    "as_built_drawings",
+    "archives_pre_acceptance",
+]
 
 
 def applicant(**overrides):
@@ -101,8 +114,25 @@ def decide(app):
                         step.lock_expires_at = clock.now() + timedelta(minutes=5)
                     actor = Actor(None, f"{department}-system", "backoffice", department)
                     this = outcome if first else "approve"
-                    tasks.complete(step_id, actor, "test-worker", this,
-                                   comment=reason if this == "deny" else None)  # fmt: skip
+                    tasks.complete(
+                        step_id,
+                        actor,
+                        "test-worker",
+                        this,
+                        comment=reason if this == "deny" else None,
+                    )
                 first = False
 
     return _decide
+
+
+@pytest.fixture
+def served(app):
+    """The app over real HTTP on a loopback port for the duration of a test; its base URL."""
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+    http.server_close()
+    thread.join(timeout=5)

@@ -1,7 +1,7 @@
 """Staff actions: POST /api/v1/applications/{number}/actions/{action}."""
 
 from tests.conftest import bearer
-from tests.integration.conftest import FOOD_REQUIRED, PARALLEL, intake_body
+from tests.integration.conftest import FOOD_REQUIRED, PARALLEL, PARALLEL_REQUIRED, intake_body
 
 
 def _events(client, tokens, number):
@@ -182,11 +182,7 @@ class TestProcessingActions:
         assert act(number, "archive").status_code == 409
 
     def test_a_parallel_item_may_be_extended_by_fifteen_days(self, submit, act, decide):
-        body = intake_body(item=PARALLEL, materials=[
-            "joint_acceptance_application", "business_licence", "construction_permit",
-            "planning_permit", "completion_acceptance_report", "completion_survey_report",
-            "fire_inspection_report", "as_built_drawings", "archives_pre_acceptance",
-        ])  # fmt: skip
+        body = intake_body(item=PARALLEL, materials=PARALLEL_REQUIRED)
         created = submit(body)
         if created.status_code == 503:  # the legal limit runs into a year with no calendar data
             assert "2027" in created.json["detail"]

@@ -7,16 +7,9 @@ import pytest
 import requests
 from camunda.client.external_task_client import ExternalTaskClient
 from camunda.external_task.external_task_worker import ExternalTaskWorker, NoExternalTaskFound
-from werkzeug.serving import make_server
 
 from tests.conftest import bearer
-from tests.integration.conftest import PARALLEL, intake_body
-
-PARALLEL_MATERIALS = [
-    "joint_acceptance_application", "business_licence", "construction_permit",
-    "planning_permit", "completion_acceptance_report", "completion_survey_report",
-    "fire_inspection_report", "as_built_drawings", "archives_pre_acceptance",
-]  # fmt: skip
+from tests.integration.conftest import PARALLEL, PARALLEL_REQUIRED, intake_body
 
 
 @pytest.fixture(autouse=True)
@@ -26,15 +19,9 @@ def _march_2026(frozen_clock):
 
 
 @pytest.fixture
-def server(app):
-    """The app served over real HTTP on a loopback port for the duration of a test."""
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    http.server_close()
-    thread.join(timeout=5)
+def server(served):
+    """The engine's base URL over loopback HTTP."""
+    return served
 
 
 @pytest.fixture
@@ -50,8 +37,13 @@ def departments(app, tokens):
 
 
 def _client(server, token, worker="camunda-worker", **config):
-    settings = {"auth_bearer": {"access_token": token}, "maxTasks": 5, "lockDuration": 60000,
-                "asyncResponseTimeout": 0, **config}  # fmt: skip
+    settings = {
+        "auth_bearer": {"access_token": token},
+        "maxTasks": 5,
+        "lockDuration": 60000,
+        "asyncResponseTimeout": 0,
+        **config,
+    }
     return ExternalTaskClient(worker, engine_base_url=f"{server}/engine-rest", config=settings)
 
 
@@ -61,7 +53,7 @@ def _topic(client_http, server, token, item=PARALLEL, department="zjj"):
 
 
 def _parallel_case(submit):
-    created = submit(intake_body(item=PARALLEL, materials=PARALLEL_MATERIALS))
+    created = submit(intake_body(item=PARALLEL, materials=PARALLEL_REQUIRED))
     assert created.status_code == 201, created.json
     return created.json["number"]
 
@@ -101,10 +93,16 @@ class TestFetchAndLock:
         topic = _topic(None, server, None)
         response = requests.post(
             f"{server}/engine-rest/external-task/fetchAndLock",
-            json={"workerId": "w", "maxTasks": 5, "usePriority": True, "sorting": None,
-                  "topics": [{"topicName": topic, "lockDuration": 1000, "processVariables": {}}]},
-            headers=bearer(tokens["scjg"]), timeout=10,
-        )  # fmt: skip
+            json={
+                "workerId": "w",
+                "maxTasks": 5,
+                "usePriority": True,
+                "sorting": None,
+                "topics": [{"topicName": topic, "lockDuration": 1000, "processVariables": {}}],
+            },
+            headers=bearer(tokens["scjg"]),
+            timeout=10,
+        )
         assert response.status_code == 200 and response.json() == []
         assert response.headers["Content-Type"].startswith("application/json")
 
@@ -135,10 +133,14 @@ class TestWorkerOutcomes:
         for department in ("zjj", "zrzy", "xfjy"):
             topic = next(s["topic"] for s in item["stages"][0] if s["department"] == department)
             worker = ExternalTaskWorker(
-                worker_id=f"{department}-worker", base_url=f"{server}/engine-rest",
-                config={"auth_bearer": {"access_token": departments[department]},
-                        "asyncResponseTimeout": 0, "maxTasks": 1},
-            )  # fmt: skip
+                worker_id=f"{department}-worker",
+                base_url=f"{server}/engine-rest",
+                config={
+                    "auth_bearer": {"access_token": departments[department]},
+                    "asyncResponseTimeout": 0,
+                    "maxTasks": 1,
+                },
+            )
             # complete without an outcome variable approves; extra variables become results
             worker.fetch_and_execute(topic, lambda t: t.complete({"licenceNumber": "JG-2026-1"}))
         case = _case(client, tokens, number)
@@ -156,8 +158,10 @@ class TestWorkerOutcomes:
         assert camunda.complete(task["id"], {"outcome": "deny", "comment": "质量验收资料不全"})
         step = next(s for s in _case(client, tokens, number)["steps"] if s["id"] == task["id"])
         assert (step["state"], step["outcome"], step["comment"]) == (
-            "completed", "deny", "质量验收资料不全",
-        )  # fmt: skip
+            "completed",
+            "deny",
+            "质量验收资料不全",
+        )
 
     def test_bpmn_error_deny_and_correction_map_to_outcomes(
         self, server, client, tokens, submit, departments
@@ -167,8 +171,12 @@ class TestWorkerOutcomes:
         topics = {s["department"]: s["topic"] for s in item["stages"][0]}
         zrzy = _client(server, departments["zrzy"])
         task = zrzy.fetch_and_lock(topics["zrzy"])[0]
-        assert zrzy.bpmn_failure(task["id"], "CORRECTION", "请补充竣工测量报告",
-                                 {"missing": ["completion_survey_report"]})  # fmt: skip
+        assert zrzy.bpmn_failure(
+            task["id"],
+            "CORRECTION",
+            "请补充竣工测量报告",
+            {"missing": ["completion_survey_report"]},
+        )
         case = _case(client, tokens, number)
         assert case["state"] == "correction"
         assert [m["code"] for m in case["missing_materials"]] == ["completion_survey_report"]
@@ -208,19 +216,25 @@ class TestLocks:
     def _post(self, client, path, body):
         return requests.post(
             f"{client.external_task_base_url}/{path}",
-            headers=client._get_headers(), json=body, timeout=10,
-        )  # fmt: skip
+            headers=client._get_headers(),
+            json=body,
+            timeout=10,
+        )
 
     def test_extend_lock_and_unlock(self, server, submit, departments):
         _parallel_case(submit)
         topic = _topic(None, server, None)
         camunda = _client(server, departments["zjj"], lockDuration=5000)
         task = camunda.fetch_and_lock(topic)[0]
-        extended = self._post(camunda, f"{task['id']}/extendLock",
-                              {"workerId": "camunda-worker", "newDuration": 600000})  # fmt: skip
+        extended = self._post(
+            camunda,
+            f"{task['id']}/extendLock",
+            {"workerId": "camunda-worker", "newDuration": 600000},
+        )
         assert extended.status_code == 204
-        foreign = self._post(camunda, f"{task['id']}/extendLock",
-                             {"workerId": "someone-else", "newDuration": 1000})  # fmt: skip
+        foreign = self._post(
+            camunda, f"{task['id']}/extendLock", {"workerId": "someone-else", "newDuration": 1000}
+        )
         assert foreign.status_code == 400
         assert camunda.fetch_and_lock(topic) == []
         assert self._post(camunda, f"{task['id']}/unlock", {}).status_code == 204
@@ -233,8 +247,9 @@ class TestLocks:
 
     def test_worker_without_tasks_raises_no_external_task_found(self, server, departments):
         worker = ExternalTaskWorker(
-            worker_id="idle", base_url=f"{server}/engine-rest",
+            worker_id="idle",
+            base_url=f"{server}/engine-rest",
             config={"auth_bearer": {"access_token": departments["zjj"]}, "asyncResponseTimeout": 0},
-        )  # fmt: skip
+        )
         with pytest.raises(NoExternalTaskFound):
             worker.fetch_and_execute("no-such-topic", lambda t: t.complete({}))

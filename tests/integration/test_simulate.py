@@ -4,21 +4,8 @@ import threading
 import time
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import bearer
-
-
-@pytest.fixture
-def served(app):
-    """The app on a loopback port."""
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    http.server_close()
-    thread.join(timeout=5)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
