@@ -7,12 +7,12 @@ STAMP := $(VENV)/.installed-dev
 PYTHON ?= python3
 export WINDOWSVC_DATABASE_URL ?= sqlite:///$(CURDIR)/var/windowsvc.db
 
-.PHONY: run test lint format openapi clean postgres-tools
+.PHONY: run test lint format openapi clean postgres-tools bench
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
 	touch $(STAMP)
 
 # PostgreSQL 15 is on these machines; install it only where it is missing (Debian).
@@ -34,8 +34,12 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Benchmarks against their targets (not a timed test); BENCH_QUICK=1 for smaller sizes.
+bench: $(STAMP)
+	$(PY) -m bench
+
 openapi: $(STAMP)
 	$(BIN)/windowsvc openapi
 
 clean:
-	rm -rf var .pytest_cache
+	rm -rf var .pytest_cache .hypothesis .ruff_cache

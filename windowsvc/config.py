@@ -46,6 +46,8 @@ def load_config(app, overrides=None):
     app.config["OPENAPI_JSON_PATH"] = "openapi.json"
     app.config["OPENAPI_SWAGGER_UI_PATH"] = "docs"
     app.config["OPENAPI_SWAGGER_UI_URL"] = "/api/docs/static/"
+    # no call to validator.swagger.io from the docs page: it works offline and leaks nothing
+    app.config["OPENAPI_SWAGGER_UI_CONFIG"] = {"validatorUrl": None}
     app.config["JSON_SORT_KEYS"] = False
     app.json.ensure_ascii = False
     app.json.sort_keys = False

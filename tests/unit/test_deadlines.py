@@ -39,13 +39,11 @@ class TestAddWorkingDaysArithmetic:
         assert add_working_days(MONDAY, 1, FakeCalendar()) == MONDAY + timedelta(days=1)
 
     def test_a_limit_of_zero_ends_on_the_start_day_itself(self):
-        calendar = FakeCalendar()
-        assert add_working_days(MONDAY, 0, calendar) == MONDAY
-        assert calendar.asked == []
+        assert add_working_days(MONDAY, 0, FakeCalendar()) == MONDAY
 
-    def test_a_limit_of_zero_ends_on_the_start_day_even_on_a_weekend(self):
+    def test_a_limit_of_zero_started_on_a_weekend_ends_on_the_next_working_day(self):
         saturday = FRIDAY + timedelta(days=1)
-        assert add_working_days(saturday, 0, FakeCalendar()) == saturday
+        assert add_working_days(saturday, 0, FakeCalendar()) == FRIDAY + timedelta(days=3)
 
     def test_weekends_are_skipped(self):
         assert add_working_days(FRIDAY, 1, FakeCalendar()) == FRIDAY + timedelta(days=3)

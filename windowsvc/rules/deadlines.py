@@ -24,10 +24,16 @@ class WorkingCalendar(Protocol):
 def add_working_days(start: date, days: int, calendar: WorkingCalendar) -> date:
     """The day on which a limit of `days` working days ends, counting from the day after `start`.
 
-    A limit of 0 working days (即办件) ends on `start` itself.
+    A limit of 0 working days (即办件) ends on `start` itself, or on the next working day when
+    `start` is a day off (an online submission accepted on a Sunday).
     """
     if days < 0:
         raise ValueError("a limit cannot be negative")
+    if days == 0:
+        day = start
+        while not calendar.is_working_day(day):
+            day += timedelta(days=1)
+        return day
     day = start
     remaining = days
     while remaining:
