@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,10 @@ STOP_SECONDS = 10
 CLI_SECONDS = 60
 LOG_TAIL_CHARS = 4000
 WINDOW_PRINCIPALS = {"window": "测试窗口", "window2": "测试窗口二"}
+# Back-office systems polling the task queue; their tokens are keyed by department code.
+BACKOFFICE_DEPARTMENTS = ("scjg", "xfjy", "zjj", "zrzy")
+# chinesecalendar knows no 2027 yet; limits of cases accepted late in 2026 run into it.
+CALENDAR_2027 = REPO / "windowsvc" / "catalog" / "demo" / "calendar-2027-provisional.json"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -34,18 +39,24 @@ def pytest_collection_modifyitems(config, items):
 
 @dataclass
 class LiveServer:
-    """A running gunicorn: its base URL, bearer tokens by name, and its log."""
+    """A running gunicorn: its base URL, bearer tokens by name, its log, database and CLI."""
 
     url: str
     tokens: dict
     backend: str
     log_path: Path
     process: subprocess.Popen = field(repr=False)
+    database_url: str = ""
+    env: dict = field(default_factory=dict, repr=False)
 
     def log_tail(self) -> str:
         """The end of the server's combined stdout/stderr, for assertion messages."""
         text = self.log_path.read_text(encoding="utf-8", errors="replace")
         return f"--- gunicorn log ({self.backend}), last lines ---\n{text[-LOG_TAIL_CHARS:]}"
+
+    def cli(self, *args: str) -> str:
+        """Run ``windowsvc ARGS`` against the server's database; its stdout."""
+        return _cli(self.env, *args)
 
 
 def _free_port() -> int:
@@ -63,6 +74,7 @@ def _server_env(database_url: str, port: int) -> dict:
             "WINDOWSVC_RATELIMIT_STORAGE_URI": "memory://",
             "WINDOWSVC_WORKERS": "2",
             "WINDOWSVC_BIND": f"127.0.0.1:{port}",
+            "WINDOWSVC_CALENDAR_OVERRIDES": str(CALENDAR_2027),
         }
     )
     return env
@@ -86,13 +98,26 @@ def _cli(env: dict, *args: str) -> str:
 
 
 def _prepare_database(env: dict) -> dict:
-    """Migrate, load the demo catalog and create the window principals; their tokens."""
+    """Migrate, load the demo catalog, create window and back-office principals; their tokens."""
     _cli(env, "init")
-    tokens = {}
-    for key, name in WINDOW_PRINCIPALS.items():
-        output = _cli(env, "credentials", "create", "--role", "window", "--name", name)
-        tokens[key] = output.strip().splitlines()[-1]
-    return tokens
+    commands = {
+        key: ("credentials", "create", "--role", "window", "--name", name)
+        for key, name in WINDOW_PRINCIPALS.items()
+    }
+    for department in BACKOFFICE_DEPARTMENTS:
+        commands[department] = (
+            "credentials",
+            "create",
+            "--role",
+            "backoffice",
+            "--department",
+            department,
+            "--name",
+            f"{department}-系统",
+        )
+    with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+        outputs = {key: pool.submit(_cli, env, *args) for key, args in commands.items()}
+        return {key: out.result().strip().splitlines()[-1] for key, out in outputs.items()}
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -127,12 +152,25 @@ def _run_server(backend: str, database_url: str, workdir: Path):
     log_path = workdir / "gunicorn.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-             "--workers", "2", "wsgi:app"],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                str(BIN / "gunicorn"),
+                "-c",
+                "gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "wsgi:app",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            server = LiveServer(f"http://127.0.0.1:{port}", tokens, backend, log_path, process)
+            server = LiveServer(
+                f"http://127.0.0.1:{port}", tokens, backend, log_path, process, database_url, env
+            )
             _wait_until_healthy(server)
             yield server
         finally:

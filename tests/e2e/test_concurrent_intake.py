@@ -142,7 +142,7 @@ class TestConcurrentIntake:
             parsed = parse(number)  # raises on a wrong check character
             assert parsed.text == number
             assert parsed.channel == "window"
-        assert {b["state"] for b in bodies} == {"accepted"}
+        assert {b["state"] for b in bodies} == {"in_progress"}
         assert not any(is_replayed(r) for r in responses)
         assert_no_tracebacks(live_server)
 

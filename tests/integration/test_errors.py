@@ -60,8 +60,9 @@ json_values = st.recursive(
     ),
     max_leaves=12,
 )
-field_names = st.sampled_from(["item_code", "channel", "applicant", "materials", "deferred",
-                               "delivery", "extra"])  # fmt: skip
+field_names = st.sampled_from(
+    ["item_code", "channel", "applicant", "materials", "deferred", "delivery", "extra"]
+)
 
 
 class TestNoServerErrors:

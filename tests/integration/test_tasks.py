@@ -1,4 +1,4 @@
-"""Back-office tasks: fetch-and-lock, complete, failure, incidents and leases over the native API."""
+"""Back-office tasks over the native API: fetch-and-lock, complete, failure, incidents, leases."""
 
 import threading
 from collections import Counter
@@ -36,6 +36,7 @@ STAGE_ZERO = {
     "xfjy": "joint_fire_acceptance",
 }
 SIMULTANEOUS = 12
+ROUNDS = 5
 # The joint acceptance's legal limit would run into 2027, a year without calendar data: freeze
 # every test of this module on 2026-03-02.
 pytestmark = pytest.mark.usefixtures("frozen_clock")
@@ -178,6 +179,19 @@ class TestFetchAndLock:
         rest = fetched(client, desks["scjg"], worker="w2")
         assert [t["topic"] for t in rest] == ["scjg.food-licence.review"]
 
+    def test_the_task_due_first_is_handed_out_first(self, client, desks, submit):
+        food = submit().json["number"]  # review due in 3 working days
+        company = submit(intake_body(item=COMPANY, materials=COMPANY_REQUIRED)).json["number"]
+
+        first = only_task(client, desks["scjg"], max_tasks=1)
+        second = only_task(client, desks["scjg"], max_tasks=1)
+
+        assert [first["application"]["number"], second["application"]["number"]] == [
+            company,
+            food,
+        ]
+        assert first["due_date"] < second["due_date"]
+
     def test_only_back_offices_fetch(self, client, desks, submit):
         submit()
         for role in ("window", "supervisor", "oversight", "admin"):
@@ -193,9 +207,13 @@ class TestCompletingStages:
             task = only_task(client, desks[department], worker=f"{department}-1")
             assert fetched(client, desks["zjj"], worker="peek") == []  # no stage 1 yet
             response = complete(
-                client, desks[department], task["id"], worker=f"{department}-1",
-                comment="符合要求", result={"opinion": f"{department}-2026-001"},
-            )  # fmt: skip
+                client,
+                desks[department],
+                task["id"],
+                worker=f"{department}-1",
+                comment="符合要求",
+                result={"opinion": f"{department}-2026-001"},
+            )
             assert response.status_code == 204, response.json
 
         opinion = only_task(client, desks["zjj"], worker="zjj-2")
@@ -206,9 +224,12 @@ class TestCompletingStages:
             "member_item": None,
         }
         response = complete(
-            client, desks["zjj"], opinion["id"], worker="zjj-2",
+            client,
+            desks["zjj"],
+            opinion["id"],
+            worker="zjj-2",
             result={"certificate": "联验字〔2026〕001号"},
-        )  # fmt: skip
+        )
         assert response.status_code == 204, response.json
 
         case = detail(client, desks, number)
@@ -293,17 +314,25 @@ class TestDepartmentCorrection:
         fire = only_task(client, desks["xfjy"], worker="xfjy-1")
 
         response = complete(
-            client, desks["xfjy"], fire["id"], worker="xfjy-1", outcome="correction",
-            comment="消防查验报告缺少签章", missing=["fire_inspection_report"],
-        )  # fmt: skip
+            client,
+            desks["xfjy"],
+            fire["id"],
+            worker="xfjy-1",
+            outcome="correction",
+            comment="消防查验报告缺少签章",
+            missing=["fire_inspection_report"],
+        )
         assert response.status_code == 204, response.json
 
         case = detail(client, desks, number)
         assert case["state"] == "correction"
-        assert [(m["code"], m["department"]) for m in case["missing_materials"]] == [
+        assert [m["code"] for m in case["missing_materials"]] == ["fire_inspection_report"]
+        assert case["correction"]["by"] == "xfjy"
+        (asking,) = [s for s in case["steps"] if s["department"] == "xfjy"]
+        assert asking["state"] == "awaiting_supplement"
+        assert [(m["code"], m["department"]) for m in asking["missing"]] == [
             ("fire_inspection_report", "xfjy")
         ]
-        assert case["correction"]["by"] == "xfjy"
         assert case["correction"]["note"] == "消防查验报告缺少签章"
         status = client.post(
             "/api/v1/status", json={"number": number, "query_code": created["query_code"]}
@@ -374,10 +403,16 @@ class TestFailures:
         task = only_task(client, desks["scjg"], worker="w1")
 
         response = report(
-            client, desks["scjg"], task["id"], "failure", worker_id="w1",
-            error_message="审批系统连接超时", error_details="timeout after 30 s",
-            retries=2, retry_seconds=60,
-        )  # fmt: skip
+            client,
+            desks["scjg"],
+            task["id"],
+            "failure",
+            worker_id="w1",
+            error_message="审批系统连接超时",
+            error_details="timeout after 30 s",
+            retries=2,
+            retry_seconds=60,
+        )
 
         assert response.status_code == 204, response.json
         assert fetched(client, desks["scjg"], worker="w2") == []
@@ -396,9 +431,14 @@ class TestFailures:
         task = only_task(client, desks["scjg"])
 
         response = report(
-            client, desks["scjg"], task["id"], "failure", worker_id="w1",
-            error_message="证照库返回格式错误", retries=0,
-        )  # fmt: skip
+            client,
+            desks["scjg"],
+            task["id"],
+            "failure",
+            worker_id="w1",
+            error_message="证照库返回格式错误",
+            retries=0,
+        )
 
         assert response.status_code == 204, response.json
         assert fetched(client, desks["scjg"], worker="w2") == []
@@ -445,10 +485,12 @@ class TestLeases:
         submit()
         task = only_task(client, desks["scjg"], worker="w1", lock_seconds=60)
 
-        extended = report(client, desks["scjg"], task["id"], "extend-lock",
-                          worker_id="w1", lock_seconds=600)  # fmt: skip
-        foreign = report(client, desks["scjg"], task["id"], "extend-lock",
-                         worker_id="w2", lock_seconds=600)  # fmt: skip
+        extended = report(
+            client, desks["scjg"], task["id"], "extend-lock", worker_id="w1", lock_seconds=600
+        )
+        foreign = report(
+            client, desks["scjg"], task["id"], "extend-lock", worker_id="w2", lock_seconds=600
+        )
 
         assert extended.status_code == 204, extended.json
         assert foreign.status_code == 409
@@ -461,9 +503,19 @@ class TestLeases:
         task = only_task(client, desks["scjg"], worker="w1")
 
         foreign = report(client, desks["scjg"], task["id"], "unlock", worker_id="w2")
+        foreign_failure = report(
+            client,
+            desks["scjg"],
+            task["id"],
+            "failure",
+            worker_id="w2",
+            error_message="不是我的任务",
+            retries=0,
+        )
         own = report(client, desks["scjg"], task["id"], "unlock", worker_id="w1")
 
         assert foreign.status_code == 409
+        assert foreign_failure.status_code == 409
         assert own.status_code == 204, own.json
         again = only_task(client, desks["scjg"], worker="w2")
         assert (again["id"], again["attempt"]) == (task["id"], 2)
@@ -480,8 +532,9 @@ class TestLeases:
 
         frozen_clock.moment += timedelta(seconds=31)
         expired = complete(client, desks["scjg"], task["id"], worker="w1")
-        extend = report(client, desks["scjg"], task["id"], "extend-lock",
-                        worker_id="w1", lock_seconds=60)  # fmt: skip
+        extend = report(
+            client, desks["scjg"], task["id"], "extend-lock", worker_id="w1", lock_seconds=60
+        )
         again = only_task(client, desks["scjg"], worker="w2")
         late = complete(client, desks["scjg"], task["id"], worker="w1")
 
@@ -534,3 +587,81 @@ class TestSimultaneousCompletion:
         record = events(client, desks, number)
         assert len(of_type(record, "step.completed")) == 1
         assert [e["details"]["stage"] for e in of_type(record, "stage.opened")] == [0, 1]
+
+    def test_twelve_simultaneous_fetches_hand_the_task_to_one_worker(self, app, desks, submit):
+        submit()
+        start = threading.Barrier(SIMULTANEOUS, timeout=30)
+
+        def send(index):
+            own_client = app.test_client()
+            start.wait()
+            return fetched(own_client, desks["scjg"], worker=f"w{index}")
+
+        with ThreadPoolExecutor(max_workers=SIMULTANEOUS) as pool:
+            handed = [task for tasks in pool.map(send, range(SIMULTANEOUS)) for task in tasks]
+
+        assert [(t["step"]["code"], t["attempt"]) for t in handed] == [("food_licence_review", 1)]
+
+    def test_a_withdrawal_racing_the_last_completion_never_both_succeed(
+        self, app, client, desks, submit
+    ):
+        for _round in range(ROUNDS):
+            created = submit(intake_body(item=COMPANY, materials=COMPANY_REQUIRED)).json
+            number = created["number"]
+            task = only_task(client, desks["scjg"], worker="w1")
+            start = threading.Barrier(2, timeout=30)
+            headers = {**bearer(desks["window"]), "If-Match": f'"{created["version"]}"'}
+
+            def withdraw(number=number, headers=headers, start=start):
+                own_client = app.test_client()
+                start.wait()
+                return own_client.post(
+                    f"/api/v1/applications/{number}/actions/withdraw",
+                    json={"reason": "申请人撤回"},
+                    headers=headers,
+                ).status_code
+
+            def finish(task_id=task["id"], start=start):
+                own_client = app.test_client()
+                start.wait()
+                return complete(own_client, desks["scjg"], task_id, worker="w1").status_code
+
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                withdrawn, completed = pool.submit(withdraw), pool.submit(finish)
+                statuses = (withdrawn.result(), completed.result())
+
+            case = detail(client, desks, number)
+            if statuses[0] == 200:
+                assert statuses[1] == 409
+                assert (case["state"], case["steps"][0]["state"]) == ("withdrawn", "cancelled")
+            else:
+                assert statuses == (statuses[0], 204) and statuses[0] in (409, 412), statuses
+                assert (case["state"], case["steps"][0]["state"]) == ("result_ready", "completed")
+
+
+class TestSpecialProcedure:
+    def test_a_stage_finished_during_a_special_procedure_moves_on_when_it_ends(
+        self, client, desks, parallel, act
+    ):
+        number = parallel()["number"]
+        approve_stage_zero(client, desks, ("zjj", "zrzy"))
+        fire = only_task(client, desks["xfjy"], worker="xfjy-1")
+        suspended = act(
+            number,
+            "suspend",
+            {"reason": "组织专家论证", "kind": "expert_review", "expected_days": 3},
+        )
+        assert suspended.status_code == 200, suspended.json
+
+        during = complete(client, desks["xfjy"], fire["id"], worker="xfjy-1")
+        resumed = act(number, "resume", {"result": "专家论证通过"})
+
+        assert during.status_code in (204, 409), during.json
+        assert resumed.status_code == 200, resumed.json
+        if during.status_code == 409:  # the department waits for the procedure to end
+            again = only_task(client, desks["xfjy"], worker="xfjy-2")
+            assert complete(client, desks["xfjy"], again["id"], worker="xfjy-2").status_code == 204
+        opinion = fetched(client, desks["zjj"], worker="zjj-2")
+        assert [t["step"]["code"] for t in opinion] == ["joint_acceptance_opinion"], detail(
+            client, desks, number
+        )["steps"]

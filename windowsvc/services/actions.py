@@ -149,6 +149,8 @@ def _resume(application, actor, result):
     current.update(result=result, ended_on=today.isoformat(), paused_working_days=paused)
     _fire(application, actor, "resume", "application.resumed", current, result=result)
     _set_detail(application, "suspensions", suspensions)
+    # steps may have finished during the special procedure: the join runs now
+    steps.advance_when_stage_done(application)
 
 
 def _extend(application, actor, days, reason, approver):
