@@ -1,0 +1,143 @@
+"""(b) The parallel lifecycle in-process through the service layer vs SpiffWorkflow 3.2.
+
+windowsvc: ``intake.submit`` (complete window intake, accepted on the spot) → for zjj, zrzy and
+xfjy ``tasks.fetch_and_lock`` + ``tasks.complete`` → zjj's stage-1 step fetched and completed →
+``actions.perform(deliver)``; each call in its own app context (as a request would be), on a
+SQLite file database, one thread. The peer runs the same process as BPMN (peers/spiff.py) with
+a durable SQLite write after every step. Same number of lifecycles, one thread each.
+"""
+
+import time
+
+from sqlalchemy import select
+
+from .common import (
+    PARALLEL_DEPARTMENTS,
+    QUICK,
+    Result,
+    create_principal,
+    intake_body,
+    make_app,
+    prepare_database,
+    scratch_dir,
+)
+
+LIFECYCLES = 50 if QUICK else 200
+WARMUP = 5
+TARGET_RATIO = 2.0
+
+
+class WindowsvcLifecycles:
+    """The service-layer calls of one lifecycle, on an app of its own."""
+
+    def __init__(self, app):
+        from windowsvc.api.applications import ApplicationCreated, IntakeIn
+
+        self.app = app
+        self.window, _ = create_principal(app, "window", "综合窗口-基准")
+        self.departments = {
+            d: create_principal(app, "backoffice", f"{d}-基准", d)[0] for d in PARALLEL_DEPARTMENTS
+        }
+        self.intake_schema = IntakeIn()
+        self.render = ApplicationCreated().dump
+        self.statements = 0
+        with app.app_context():
+            from sqlalchemy import event
+
+            from windowsvc.extensions import db
+
+            event.listen(db.engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_args):
+        self.statements += 1
+
+    def _fetch_one(self, department, number):
+        from windowsvc.services import tasks
+
+        worker = f"bench-{department}"
+        with self.app.app_context():
+            got = tasks.fetch_and_lock(self.departments[department], tasks.Lease(worker, 1, 300))
+        if len(got) != 1 or got[0]["application"]["number"] != number:
+            raise RuntimeError(f"{department}: expected one task of {number}, got {len(got)}")
+        with self.app.app_context():
+            tasks.complete(got[0]["id"], self.departments[department], worker, "approve")
+
+    def lifecycle(self, serial: int) -> None:
+        from windowsvc.extensions import db
+        from windowsvc.models import Application
+        from windowsvc.services import actions, intake
+
+        with self.app.app_context():
+            body = self.intake_schema.load(intake_body(serial))
+            created = intake.submit(self.window, f"inproc-{serial}", body, self.render).body
+        number = created["number"]
+        if created["state"] != "in_progress":
+            raise RuntimeError(f"intake {number} is {created['state']}, not in_progress")
+        for department in PARALLEL_DEPARTMENTS:
+            self._fetch_one(department, number)
+        self._fetch_one("zjj", number)  # stage 1 opened by the AND-join
+        with self.app.app_context():
+            version = db.session.scalar(
+                select(Application.version).where(Application.number == number)
+            )
+            done = actions.perform(number, "deliver", self.window, version, {"method": "window"})
+        if done["state"] != "delivered":
+            raise RuntimeError(f"{number} ended {done['state']}")
+
+
+def _rate(run_one, count, warmup):
+    for serial in range(warmup):
+        run_one(10_000_000 + serial)
+    started = time.perf_counter()
+    for serial in range(count):
+        run_one(serial)
+    return count / (time.perf_counter() - started)
+
+
+def run() -> list[Result]:
+    from .peers.spiff import SpiffPeer
+
+    with scratch_dir("inprocess") as workdir:
+        app = make_app(f"sqlite:///{workdir / 'windowsvc.db'}", workdir)
+        prepare_database(app)
+        ours = WindowsvcLifecycles(app)
+        ours_rate = _rate(ours.lifecycle, LIFECYCLES, WARMUP)
+        statements = ours.statements / (LIFECYCLES + WARMUP)
+        with app.app_context():
+            from windowsvc.extensions import db
+
+            db.engine.dispose()
+
+        peer = SpiffPeer(workdir / "spiff.db")
+        try:
+            peer_rate = _rate(peer.lifecycle, LIFECYCLES, WARMUP)
+            peer.check(LIFECYCLES + WARMUP)
+            peer_bytes = peer.written_bytes / peer.writes
+        finally:
+            peer.close()
+    ratio = ours_rate / peer_rate
+    return [
+        Result(
+            f"(b) in-process lifecycles/s, windowsvc service layer, SQLite, n={LIFECYCLES}",
+            f"{ours_rate:.1f}/s",
+            "-",
+            "-",
+            None,
+            f"windowsvc ran {statements:.0f} SQL statements (incl. BEGIN) per lifecycle",
+        ),
+        Result(
+            f"(b) in-process lifecycles/s, SpiffWorkflow 3.2 + SQLite per step, n={LIFECYCLES}",
+            f"{peer_rate:.1f}/s",
+            "-",
+            "-",
+            None,
+            f"SpiffWorkflow: 5 committed writes per lifecycle, {peer_bytes / 1024:.1f} KiB each",
+        ),
+        Result(
+            "(b) windowsvc / SpiffWorkflow",
+            f"{ratio:.2f}x",
+            f">= {TARGET_RATIO:.0f}x",
+            f"{ratio / TARGET_RATIO:.2f}",
+            ratio >= TARGET_RATIO,
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""Peer engines run through the same process as windowsvc, for the comparison benchmarks."""
