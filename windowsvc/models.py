@@ -12,7 +12,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from .db import UTCDateTime, utcnow_column_default
 from .extensions import db
@@ -94,6 +94,10 @@ class Application(db.Model):
     received_by_id: Mapped[int] = mapped_column(ForeignKey("principals.id"))
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     updated_at = mapped_column(UTCDateTime, default=utcnow_column_default, nullable=False)
+    # The head of the case's event chain (its last event), kept here so appending needs no read;
+    # the events themselves remain the evidence and are what verification checks.
+    last_event_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_event_hash: Mapped[str] = mapped_column(String(64), nullable=False, default="0" * 64)
 
     item = relationship(CatalogItem, lazy="joined")
 
@@ -137,7 +141,9 @@ class Step(db.Model):
     completed_at = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(200))
 
-    application = relationship(Application, lazy="joined", backref="steps")
+    application = relationship(
+        Application, lazy="joined", backref=backref("steps", order_by="Step.id")
+    )
 
 
 # The task queue's order: most urgent first, then the oldest due date (fetch-and-lock).

@@ -47,13 +47,7 @@ def record(
     """Append an event to the application's record; call inside the transaction that changed it."""
     if application.id is None:
         db.session.flush()
-    last = db.session.execute(
-        select(Event.seq, Event.hash)
-        .where(Event.application_id == application.id)
-        .order_by(Event.seq.desc())
-        .limit(1)
-    ).first()
-    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    seq, prev = (application.last_event_seq or 0) + 1, application.last_event_hash or GENESIS
     event = Event(
         application_id=application.id,
         seq=seq,
@@ -68,6 +62,7 @@ def record(
         prev_hash=prev,
     )
     event.hash = event_hash(hashed_fields(event, application.number), prev)
+    application.last_event_seq, application.last_event_hash = seq, event.hash
     db.session.add(event)
     notices.notify_for(application, event)
     return event

@@ -3,8 +3,6 @@
 Every function runs inside the caller's transaction, with the application row already locked.
 """
 
-from sqlalchemy import select
-
 from .. import clock
 from ..extensions import db
 from ..models import Application, Step
@@ -23,11 +21,8 @@ def stages_of(application: Application) -> list[list[dict]]:
 
 
 def steps_of(application: Application, stage: int | None = None) -> list[Step]:
-    """The application's step rows (of one stage, or all), in creation order."""
-    query = select(Step).where(Step.application_id == application.id)
-    if stage is not None:
-        query = query.where(Step.stage == stage)
-    return list(db.session.scalars(query.order_by(Step.id)))
+    """The application's step rows (of one stage, or all), loaded once per transaction."""
+    return [s for s in application.steps if stage is None or s.stage == stage]
 
 
 def accept_and_start(application: Application, actor: Actor, *, trigger="accept") -> None:
@@ -50,7 +45,7 @@ def open_stage(application: Application, index: int) -> list[Step]:
     created = []
     for spec in stages_of(application)[index]:
         step = Step(
-            application_id=application.id,
+            application=application,
             stage=index,
             code=spec["code"],
             name=spec["name"],
