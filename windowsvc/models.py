@@ -99,7 +99,12 @@ class Application(db.Model):
     last_event_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_event_hash: Mapped[str] = mapped_column(String(64), nullable=False, default="0" * 64)
 
-    item = relationship(CatalogItem, lazy="joined")
+    @property
+    def item(self):
+        """The pinned item version (immutable, cached per process)."""
+        from .catalog.versions import item_version
+
+        return item_version(self.item_id)
 
     # Versions are bumped once per use case by services (touch); the ORM adds "WHERE version = ?".
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
@@ -141,9 +146,7 @@ class Step(db.Model):
     completed_at = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(200))
 
-    application = relationship(
-        Application, lazy="joined", backref=backref("steps", order_by="Step.id")
-    )
+    application = relationship(Application, backref=backref("steps", order_by="Step.id"))
 
 
 # The task queue's order: most urgent first, then the oldest due date (fetch-and-lock).

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from .. import catalog
+from ..catalog.versions import item_version
 from ..db import write_transaction
 from ..extensions import db
 from ..models import CatalogItem, Department
@@ -91,14 +92,15 @@ def _store(document, definition, report):
     report.added.append(label)
 
 
-def latest(code: str) -> CatalogItem | None:
-    """The newest version of an item, or None."""
-    return db.session.scalar(
-        select(CatalogItem)
+def latest(code: str):
+    """The newest version of an item (an ItemVersion), or None."""
+    item_id = db.session.scalar(
+        select(CatalogItem.id)
         .where(CatalogItem.code == code)
         .order_by(CatalogItem.version.desc())
         .limit(1)
     )
+    return None if item_id is None else item_version(item_id)
 
 
 def current_items() -> list[CatalogItem]:

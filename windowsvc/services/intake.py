@@ -204,7 +204,7 @@ def _create(actor, body, prepared, render):
     application = Application(
         number=number,
         query_code_hash=query_code_hash(setting("SECRET_KEY"), number, query_code),
-        item=prepared.item,
+        item_id=prepared.item.id,
         item_code=prepared.item.code,
         item_version=prepared.item.version,
         region_code=region,

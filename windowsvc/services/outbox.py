@@ -16,12 +16,7 @@ MAX_ATTEMPTS = 8
 
 
 def enqueue(kind: str, target: str, payload: dict, dedupe_key: str) -> None:
-    """Add a message inside the caller's transaction (a duplicate key is ignored)."""
-    exists = db.session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-    )
-    if exists:
-        return
+    """Add a message inside the caller's transaction; the key is unique (one message per cause)."""
     now = clock.now()
     db.session.add(
         OutboxMessage(

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from .. import clock
-from ..db import write_transaction
+from ..db import is_postgres, write_transaction
 from ..extensions import db
 from ..models import Application, Step
 from ..workflows.step import STEP
@@ -102,6 +103,7 @@ def _claim(department, lease) -> list[dict]:
         )
         claimed = db.session.scalars(
             select(Step)
+            .options(joinedload(Step.application))
             .where(Step.id.in_(ids))
             .order_by(Step.priority.desc(), Step.due_date, Step.id)
             .execution_options(populate_existing=True)
@@ -163,6 +165,8 @@ def _load(task_id, actor: Actor) -> Step:
 def _locked_for_change(task_id, actor):
     """Lock the application first, then the step (one lock order everywhere: no deadlocks)."""
     step = _load(task_id, actor)
+    if not is_postgres():
+        return step.application, step  # BEGIN IMMEDIATE already serialises the writers
     application_id = step.application_id
     db.session.expire(step)
     application = db.session.scalar(
