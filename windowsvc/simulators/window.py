@@ -30,6 +30,7 @@ class SimulatedWindow(threading.Thread):
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.holders = demo_holders()
         self.submitted = 0
+        self.mine = set()  # the simulated clerk tidies only the cases she received
 
     def run(self):
         items = requests.get(f"{self.base_url}/api/v1/items", timeout=TIMEOUT).json()
@@ -81,6 +82,7 @@ class SimulatedWindow(threading.Thread):
         )
         if response.status_code == 201:
             self.submitted += 1
+            self.mine.add(response.json()["number"])
             log.info(
                 "window received %s: %s (%s)",
                 response.json()["number"],
@@ -104,7 +106,8 @@ class SimulatedWindow(threading.Thread):
             params={"state": state, "per_page": 20},
             timeout=TIMEOUT,
         )
-        return response.json()["items"] if response.ok else []
+        items = response.json()["items"] if response.ok else []
+        return [case for case in items if case["number"] in self.mine]
 
     def tidy(self):
         """Pre-review online cases, bring missing materials, hand out results, archive."""
@@ -122,3 +125,4 @@ class SimulatedWindow(threading.Thread):
         for state in ("delivered", "not_accepted", "withdrawn"):
             for case in self._cases(state)[:5]:
                 self._act(case, "archive", {})
+                self.mine.discard(case["number"])
