@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS workflows (
 class SpiffPeer:
     """Runs lifecycles of the joint-acceptance process, persisting after every step."""
 
-    def __init__(self, database_path: Path):
+    def __init__(self, database_path: Path, reload_each_step: bool = False):
         parser = BpmnParser()
         parser.add_bpmn_file(str(BPMN))
         self.spec = parser.get_spec(PROCESS_ID)
@@ -52,6 +52,9 @@ class SpiffPeer:
         self.connection.execute(SCHEMA)
         self.writes = 0
         self.written_bytes = 0
+        # A request-serving engine with several processes cannot keep the instance in memory:
+        # it loads it from the database for every step, as windowsvc does.
+        self.reload_each_step = reload_each_step
 
     def close(self):
         self.connection.close()
@@ -114,9 +117,18 @@ class SpiffPeer:
         version = 1
         for name in STAGE_0 + STAGE_1:
             version += 1
+            if self.reload_each_step:
+                workflow = self.load(number)
             self.complete(number, workflow, name, version)
         if not workflow.is_completed():
             raise RuntimeError(f"{number}: workflow not completed")
+
+    def load(self, number: str):
+        """The stored workflow instance, deserialized."""
+        (text,) = self.connection.execute(
+            "SELECT serialization FROM workflows WHERE number = ?", (number,)
+        ).fetchone()
+        return self.serializer.deserialize_json(text)
 
     def check(self, expected: int) -> None:
         """Every lifecycle left one completed, durable row."""
