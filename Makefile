@@ -35,8 +35,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 # Benchmarks against their targets (not a timed test); BENCH_QUICK=1 for smaller sizes.
-bench: $(STAMP)
-	$(PY) -m bench
+# (d) also measures PostgreSQL, in a throwaway cluster like the tests.
+bench: $(STAMP) postgres-tools
+	pg_virtualenv -t -v 15 $(PY) -m bench
 
 openapi: $(STAMP)
 	$(BIN)/windowsvc openapi
