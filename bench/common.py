@@ -285,3 +285,20 @@ def postgres_database(server):
     finally:
         with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def prepared_sqlite(workdir):
+    """A migrated SQLite database with the demo catalog; its URL, a window token and the
+    parallel item's department tokens (the engine is disposed: a server takes over)."""
+    url = f"sqlite:///{workdir / 'windowsvc.db'}"
+    app = make_app(url, workdir)
+    prepare_database(app)
+    _, window_token = create_principal(app, "window", "综合窗口-基准")
+    tokens = {
+        d: create_principal(app, "backoffice", f"{d}-基准", d)[1] for d in PARALLEL_DEPARTMENTS
+    }
+    with app.app_context():
+        from windowsvc.extensions import db
+
+        db.engine.dispose()
+    return url, window_token, tokens

@@ -21,10 +21,8 @@ from .common import (
     QUICK,
     Result,
     Server,
-    create_principal,
     intake_body,
-    make_app,
-    prepare_database,
+    prepared_sqlite,
     scratch_dir,
     wake_pollers,
 )
@@ -213,17 +211,7 @@ class Harness:
 
 def run() -> list[Result]:
     with scratch_dir("http") as workdir:
-        url = f"sqlite:///{workdir / 'windowsvc.db'}"
-        app = make_app(url, workdir)
-        prepare_database(app)
-        _, window_token = create_principal(app, "window", "综合窗口-基准")
-        tokens = {
-            d: create_principal(app, "backoffice", f"{d}-基准", d)[1] for d in PARALLEL_DEPARTMENTS
-        }
-        with app.app_context():
-            from windowsvc.extensions import db
-
-            db.engine.dispose()
+        url, window_token, tokens = prepared_sqlite(workdir)
         with Server(url, workdir) as server:
             harness = Harness(server.url, window_token, tokens)
             harness.start()

@@ -28,11 +28,10 @@ from .common import (
     QUICK,
     Result,
     Server,
-    create_principal,
     intake_body,
     make_app,
     percentile,
-    prepare_database,
+    prepared_sqlite,
     scratch_dir,
     wake_pollers,
 )
@@ -98,17 +97,7 @@ def _stage_opened_times(app, numbers):
 
 def run() -> list[Result]:
     with scratch_dir("pickup") as workdir:
-        url = f"sqlite:///{workdir / 'windowsvc.db'}"
-        app = make_app(url, workdir)
-        prepare_database(app)
-        _, window_token = create_principal(app, "window", "综合窗口-基准")
-        tokens = {
-            d: create_principal(app, "backoffice", f"{d}-基准", d)[1] for d in PARALLEL_DEPARTMENTS
-        }
-        with app.app_context():
-            from windowsvc.extensions import db
-
-            db.engine.dispose()
+        url, window_token, tokens = prepared_sqlite(workdir)
         intakes = -(-SAMPLES // len(PARALLEL_DEPARTMENTS))
         submitted = {}  # number -> (sent, 201 received)
         picked_at = {}  # (number, department) -> fetch returned
@@ -167,7 +156,7 @@ def run() -> list[Result]:
                 server.stop()
                 for thread in pollers:
                     thread.join(HTTP_TIMEOUT)
-        opened = _stage_opened_times(app, list(submitted))
+        opened = _stage_opened_times(make_app(url, workdir), list(submitted))
     from_commit, from_201, to_claim, claim_to_held = [], [], [], []
     by_number = {}
     for (number, _department), (returned, claimed) in picked_at.items():

@@ -8,19 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.conftest import bearer
-from tests.integration.conftest import FOOD, PARALLEL, intake_body
+from tests.integration.conftest import FOOD, PARALLEL, PARALLEL_REQUIRED, intake_body
 
-PARALLEL_REQUIRED = [
-    "joint_acceptance_application",
-    "business_licence",
-    "construction_permit",
-    "planning_permit",
-    "completion_acceptance_report",
-    "completion_survey_report",
-    "fire_inspection_report",
-    "as_built_drawings",
-    "archives_pre_acceptance",
-]
 COMPANY = "330100-XK-SCJG-0001"  # 企业设立登记 (scjg, one stage)
 COMPANY_REQUIRED = [
     "company_registration_application",
