@@ -22,6 +22,8 @@ TABLES = (
     "catalog_items",
     "departments",
     "calendar_days",
+    "calendar_years",
+    "access_records",
 )
 
 

@@ -86,11 +86,21 @@ class Application(db.Model):
     details = mapped_column(Json, nullable=False, default=dict)
     received_at = mapped_column(UTCDateTime, nullable=False)
     accepted_at = mapped_column(UTCDateTime)
-    acceptance_date = mapped_column(Date)
+    acceptance_date = mapped_column(Date, index=True)
     due_date = mapped_column(Date)
     legal_due_date = mapped_column(Date)
     correction_requested_at = mapped_column(UTCDateTime)
     concluded_at = mapped_column(UTCDateTime)
+    # 办结: the day the case ended (decision, refusal, withdrawal, termination), and the working
+    # days it used net of paused days (特别程序, department corrections): the on-time indicators.
+    concluded_on = mapped_column(Date, index=True)
+    working_days_used: Mapped[int | None] = mapped_column(Integer)
+    paused_working_days: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    pause_started_on = mapped_column(Date)
+    delivery_method: Mapped[str | None] = mapped_column(String(20))
+    # 一证通办: every evidence-backed required material was fetched from shared data
+    one_id: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    warning_level: Mapped[str | None] = mapped_column(String(20), index=True)
     received_by_id: Mapped[int] = mapped_column(ForeignKey("principals.id"))
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     updated_at = mapped_column(UTCDateTime, default=utcnow_column_default, nullable=False)
@@ -160,6 +170,7 @@ class OutboxMessage(db.Model):
     __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     target: Mapped[str] = mapped_column(String(200))
     payload = mapped_column(Json, nullable=False)
@@ -216,6 +227,30 @@ class NumberSequence(db.Model):
     desk_date: Mapped[str] = mapped_column(String(8), primary_key=True)
     channel_digit: Mapped[str] = mapped_column(String(1), primary_key=True)
     last_value: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class AccessRecord(db.Model):
+    """行为监控: a staff member or department system saw a case's full personal data."""
+
+    __tablename__ = "access_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    principal_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    principal_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    department: Mapped[str | None] = mapped_column(String(40))
+    purpose: Mapped[str] = mapped_column(String(40))
+    at = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
+class CalendarYear(db.Model):
+    """A year an administrator declared complete in ``calendar_days`` (the official notice)."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    note: Mapped[str] = mapped_column(Text, default="")
 
 
 class CalendarDay(db.Model):

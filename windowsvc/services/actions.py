@@ -7,7 +7,7 @@ from ..db import write_transaction
 from ..rules.deadlines import working_days_between
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
 from . import steps
-from .applications import due_after, find, present, touch
+from .applications import conclude, due_after, find, present, touch
 from .context import adapters
 from .errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from .records import Actor, record, transition
@@ -114,7 +114,7 @@ def _refuse(application, actor, reason, rights_notice):
         rights_notice=rights_notice,
     )
     _set_detail(application, "refusal", refusal)
-    application.concluded_at = clock.now()
+    conclude(application)
 
 
 def _suspend(application, actor, reason, kind, expected_days):
@@ -182,7 +182,7 @@ def _withdraw(application, actor, reason):
     _fire(application, actor, "withdraw", "application.withdrawn", entry, reason=reason)
     steps.cancel_open_steps(application, "申请人撤回")
     _set_detail(application, "withdrawal", entry)
-    application.concluded_at = clock.now()
+    conclude(application)
 
 
 def _deliver(application, actor, method, tracking=None):
@@ -197,7 +197,6 @@ def _deliver(application, actor, method, tracking=None):
         tracking=tracking,
     )
     _set_detail(application, "delivery_record", entry)
-    application.concluded_at = clock.now()
 
 
 def _archive(application, actor):

@@ -6,7 +6,7 @@ from .. import catalog as catalog_rules
 from .. import clock
 from ..extensions import db
 from ..models import Application, CatalogItem
-from ..rules.deadlines import CalendarUnavailable, add_working_days
+from ..rules.deadlines import CalendarUnavailable, add_working_days, working_days_between
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
 from .context import adapters
 from .errors import NotFound, Unavailable
@@ -75,6 +75,18 @@ def start_clocks(application: Application, accepted_at) -> None:
     application.acceptance_date = clock.local(accepted_at).date()
     application.due_date = due_after(application.acceptance_date, item.promised_days)
     application.legal_due_date = due_after(application.acceptance_date, item.legal_days)
+
+
+def conclude(application: Application) -> None:
+    """办结: stamp the day the case ended and the working days it used, net of paused days."""
+    now = clock.now()
+    application.concluded_at = now
+    application.concluded_on = clock.local(now).date()
+    if application.acceptance_date is not None:
+        used = working_days_between(
+            application.acceptance_date, application.concluded_on, adapters().calendar
+        )
+        application.working_days_used = max(used - (application.paused_working_days or 0), 0)
 
 
 def present(application: Application, role: str) -> dict:

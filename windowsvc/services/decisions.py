@@ -5,6 +5,7 @@ Called inside the caller's transaction (the back-office step completion that fin
 
 from .. import clock
 from ..workflows.lifecycle import LIFECYCLE
+from .applications import conclude
 from .records import SYSTEM, Actor, transition
 
 DEFAULT_RIGHTS_NOTICE = (
@@ -44,4 +45,5 @@ def decide(application, outcome: str, *, by: Actor = SYSTEM, reason=None, result
             "at": clock.now().isoformat(),
         },
     }
+    conclude(application)
     _fire(application, "issue_result", "application.result_ready", by)

@@ -126,6 +126,7 @@ class Prepared:
     fetched: list
     missing: list
     deferred: list
+    one_id: bool
 
 
 def _prepare(body):
@@ -185,7 +186,9 @@ def _prepare(body):
         {d["code"] for d in deferred},
         reasons,
     )
-    return Prepared(item, fetched, missing, deferred)
+    backed = {m["code"] for m in definition["materials"] if m["required"] and m.get("evidence")}
+    one_id = bool(backed) and backed <= {f["code"] for f in fetched}
+    return Prepared(item, fetched, missing, deferred, one_id)
 
 
 def _create(actor, body, prepared, render):
@@ -218,6 +221,8 @@ def _create(actor, body, prepared, render):
             for d in prepared.deferred
         ],
         delivery=body.get("delivery"),
+        delivery_method=(body.get("delivery") or {}).get("method"),
+        one_id=prepared.one_id,
         details={},
         received_at=received_at,
         received_by_id=actor.id,

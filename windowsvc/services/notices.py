@@ -30,4 +30,5 @@ def notify_for(application, event) -> None:
             "at": event.at.isoformat(),
         },
         dedupe_key=f"notice:{application.number}:{event.seq}",
+        application_id=application.id,
     )

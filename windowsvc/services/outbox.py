@@ -15,11 +15,12 @@ LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
 
 
-def enqueue(kind: str, target: str, payload: dict, dedupe_key: str) -> None:
+def enqueue(kind: str, target: str, payload: dict, dedupe_key: str, application_id=None) -> None:
     """Add a message inside the caller's transaction; the key is unique (one message per cause)."""
     now = clock.now()
     db.session.add(
         OutboxMessage(
+            application_id=application_id,
             kind=kind,
             target=target,
             payload=payload,
