@@ -62,7 +62,10 @@ class TestWindowIntake:
             assert body["query_code"] not in row.query_code_hash
             assert len(row.query_code_hash) == 64
 
-    def test_deferred_materials_count_as_present_with_their_commitment(self, submit, frozen_clock):
+    def test_deferred_materials_count_as_present_with_their_commitment(
+        self, app, submit, frozen_clock
+    ):
+        _credit_records(app, {})
         materials = [c for c in FOOD_REQUIRED if c != "food_safety_rules"]
         body = intake_body(
             materials=materials,
@@ -191,3 +194,65 @@ class TestReceiptSecrecy:
         assert "query_code" not in stored
         assert stored["query_code_sealed"] != created["query_code"]
         assert submit(key="sealed").json["query_code"] == created["query_code"]
+
+
+def _credit_records(app, holders):
+    """Shared data and credit records held in memory (ID number → holder)."""
+    from windowsvc import clock
+    from windowsvc.adapters.evidence import InMemoryEvidenceSource
+
+    app.extensions["windowsvc.adapters"].evidence = InMemoryEvidenceSource(holders, clock.now)
+
+
+class TestDeferredMaterials:
+    """容缺受理."""
+
+    def _body(self, commit="2026-03-06"):
+        materials = [c for c in FOOD_REQUIRED if c != "food_safety_rules"]
+        return intake_body(
+            materials=materials, deferred=[{"code": "food_safety_rules", "commit_date": commit}]
+        )
+
+    def test_an_untrustworthy_applicant_cannot_use_deferral(self, app, submit, frozen_clock):
+        _credit_records(
+            app, {"11010519491231002X": {"name": "张三丰", "holds": [], "untrustworthy": True}}
+        )
+        response = submit(self._body())
+        assert response.status_code == 422
+        assert "失信" in response.json["errors"]["deferred"][0]
+
+    def test_without_a_credit_check_deferral_is_refused(self, submit, frozen_clock):
+        response = submit(self._body())
+        assert response.status_code == 422
+        assert "信用" in response.json["errors"]["deferred"][0]
+
+    def test_deferred_materials_are_handed_in_after_acceptance(
+        self, app, submit, act, frozen_clock
+    ):
+        _credit_records(app, {})
+        created = submit(self._body()).json
+        assert "supplement" in created["allowed_actions"]
+        done = act(created["number"], "supplement", {"materials": ["food_safety_rules"]})
+        assert done.status_code == 200, done.json
+        assert done.json["deferred"][0]["supplied_at"]
+        assert "supplement" not in done.json["allowed_actions"]
+
+    def test_missing_the_commitment_date_terminates_the_case(
+        self, app, client, tokens, submit, frozen_clock
+    ):
+        import datetime as dt
+
+        from windowsvc.services import sweep
+
+        _credit_records(app, {})
+        number = submit(self._body()).json["number"]
+        frozen_clock.moment += dt.timedelta(days=4)  # Friday 03-06: still the commitment day
+        with app.app_context():
+            assert sweep.terminate_missed_commitments() == []
+        frozen_clock.moment += dt.timedelta(days=3)  # Monday 03-09
+        with app.app_context():
+            assert sweep.terminate_missed_commitments() == [number]
+            assert sweep.terminate_missed_commitments() == []
+        case = client.get(f"/api/v1/applications/{number}", headers=bearer(tokens["window"])).json
+        assert case["state"] == "terminated"
+        assert {s["state"] for s in case["steps"]} == {"cancelled"}

@@ -36,9 +36,12 @@ class EvidenceUnavailable(Exception):
 
 
 class EvidenceSource(Protocol):
-    """Port: fetch a kind of material for an applicant, or raise EvidenceUnavailable."""
+    """Port: fetch a kind of material for an applicant, or raise EvidenceUnavailable; and tell
+    whether the applicant is flagged untrustworthy (失信) in the credit records."""
 
     def fetch(self, kind: str, applicant: dict) -> Evidence: ...
+
+    def untrustworthy(self, applicant: dict) -> bool: ...
 
 
 class NoEvidenceSource:
@@ -47,6 +50,10 @@ class NoEvidenceSource:
     def fetch(self, kind: str, applicant: dict) -> Evidence:
         """Always unavailable, with a reason that says why."""
         raise EvidenceUnavailable("未接入共享数据源, 请申请人提交纸质材料 (no evidence source)")
+
+    def untrustworthy(self, applicant: dict) -> bool:
+        """Unknown without a credit source: callers must not assume trust."""
+        raise EvidenceUnavailable("未接入信用信息查询, 无法核查失信情况 (no credit source)")
 
 
 def demo_holders() -> dict:
@@ -70,6 +77,11 @@ class InMemoryEvidenceSource:
         if holder is None or kind not in holder["holds"]:
             raise EvidenceUnavailable(f"共享数据中未查到申请人的 {kind} 记录 (not found)")
         return Evidence(kind, f"{kind}:{number}", self.name, self.clock())
+
+    def untrustworthy(self, applicant: dict) -> bool:
+        """The credit flag of a known holder; nobody else has a bad record."""
+        holder = self.holders.get(applicant.get("id_number", "")) or {}
+        return bool(holder.get("untrustworthy"))
 
 
 class HttpEvidenceSource:
@@ -118,6 +130,19 @@ class HttpEvidenceSource:
         except (ValueError, KeyError, TypeError) as exc:
             raise EvidenceUnavailable("共享数据源应答格式错误, 请提交纸质材料") from exc
         return Evidence(kind, evidence_id, self.base_url, self.clock())
+
+    def untrustworthy(self, applicant: dict) -> bool:
+        """Ask the credit records (``POST {base}/v1/credit/lookup`` → ``{"untrustworthy"}``)."""
+        try:
+            response = self.session.post(
+                f"{self.base_url}/v1/credit/lookup",
+                json={"id_type": applicant.get("id_type"), "id_number": applicant.get("id_number")},
+                timeout=self.timeout,
+            )
+            response.raise_for_status()
+            return bool(response.json()["untrustworthy"])
+        except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+            raise EvidenceUnavailable(f"信用信息查询暂不可用 ({type(exc).__name__})") from exc
 
 
 def from_config(value: str | None, clock, token: str | None = None, timeout: float = 3.0):

@@ -35,6 +35,7 @@ class MaterialOut(Schema):
     reason = fields.String()
     commit_date = fields.String()
     supplemented_at = fields.String()
+    supplied_at = fields.String(metadata={"description": "容缺: when the deferred material came"})
 
 
 class StepOut(Schema):

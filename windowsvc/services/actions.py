@@ -1,14 +1,10 @@
 """Staff actions on an application (受理, 补正, 不予受理, 特别程序, 延期, 撤回, 送达, 归档)."""
 
-from datetime import date
-
 from .. import clock
 from ..db import write_transaction
-from ..rules.deadlines import working_days_between
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
-from . import steps
+from . import clocks, steps
 from .applications import conclude, due_after, find, present, touch
-from .context import adapters
 from .errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from .records import Actor, record, transition
 
@@ -53,26 +49,35 @@ def _accept(application, actor):
     steps.accept_and_start(application, actor)
 
 
-def correction_notice(application, actor, missing, note):
-    """一次性告知: move to correction with the whole list of what is missing (Art 32)."""
+def correction_notice(application, actor, missing, note, on_the_spot=False):
+    """一次性告知: move to correction with the whole list of what is missing (Art 32).
+
+    At the window the notice is handed over on the spot; otherwise it is delivered through the
+    outbox, and its delivery time is what the 5-working-day rule is judged on.
+    """
     before = application.state
     application.missing = missing
     LIFECYCLE.fire("request_correction", application, missing=missing)
-    _set_detail(
-        application,
-        "correction",
-        {"missing": missing, "note": note, "requested_at": clock.now().isoformat()},
-    )
-    _set_detail(application, "correction_notices", 1)
-    application.correction_requested_at = clock.now()
-    record(
+    now = clock.now().isoformat()
+    event = record(
         application,
         "application.correction_requested",
         by=actor,
         from_state=before,
         to_state=application.state,
-        details={"missing": missing, "note": note},
+        details={"missing": missing, "note": note, "on_the_spot": on_the_spot},
     )
+    correction = {
+        "missing": missing,
+        "note": note,
+        "requested_at": now,
+        "notice_key": f"notice:{application.number}:{event.seq}",
+    }
+    if on_the_spot:
+        correction["delivered_at"], correction["delivered_by"] = now, "on_the_spot"
+    _set_detail(application, "correction", correction)
+    _set_detail(application, "correction_notices", 1)
+    application.correction_requested_at = clock.now()
 
 
 def _request_correction(application, actor, missing, note=""):
@@ -83,6 +88,9 @@ def _request_correction(application, actor, missing, note=""):
 
 
 def _supplement(application, actor, materials):
+    if application.state != "correction":
+        _supplement_deferred(application, actor, materials)
+        return
     supplied = _codes_to_materials(application, materials, "materials")
     codes = {m["code"] for m in supplied}
     application.materials = list(application.materials or []) + [
@@ -99,7 +107,37 @@ def _supplement(application, actor, materials):
     _fire(application, actor, "supplement", "application.supplemented", details)
     if application.state != before and application.state == "in_progress":
         _set_detail(application, "correction_origin", None)
+        paused = clocks.resume(application)
+        _set_detail(
+            application,
+            "correction",
+            {
+                **application.details["correction"],
+                "paused_working_days": paused,
+                "ended_on": clock.today().isoformat(),
+            },
+        )
         steps.reopen_after_supplement(application)
+
+
+def _supplement_deferred(application, actor, materials):
+    """容缺补交: materials accepted on a written commitment are handed in after acceptance."""
+    outstanding = {d["code"] for d in application.deferred or [] if not d.get("supplied_at")}
+    unknown = sorted(set(materials) - outstanding)
+    if unknown and outstanding:
+        raise Invalid("这些材料不是本件待补交的容缺材料", {"materials": unknown})
+    _fire(
+        application,
+        actor,
+        "supplement",
+        "application.deferred_supplied",
+        {"materials": sorted(set(materials))},
+    )
+    now = clock.now().isoformat()
+    application.deferred = [
+        {**d, "supplied_at": now} if d["code"] in materials and not d.get("supplied_at") else d
+        for d in application.deferred or []
+    ]
 
 
 def _refuse(application, actor, reason, rights_notice):
@@ -138,15 +176,20 @@ def _suspend(application, actor, reason, kind, expected_days):
     )
     earlier = (application.details or {}).get("suspensions", [])
     _set_detail(application, "suspensions", [*earlier, entry])
+    clocks.pause(application)
 
 
 def _resume(application, actor, result):
     suspensions = [dict(s) for s in (application.details or {}).get("suspensions", [])]
     current = suspensions[-1]
-    started = current["started_on"]
-    today = clock.today()
-    paused = working_days_between(date.fromisoformat(started), today, adapters().calendar)
-    current.update(result=result, ended_on=today.isoformat(), paused_working_days=paused)
+    paused = clocks.resume(application)
+    current.update(
+        result=result,
+        ended_on=clock.today().isoformat(),
+        paused_working_days=paused,
+        due_date=application.due_date.isoformat(),
+        legal_due_date=application.legal_due_date.isoformat(),
+    )
     _fire(application, actor, "resume", "application.resumed", current, result=result)
     _set_detail(application, "suspensions", suspensions)
     # steps may have finished during the special procedure: the join runs now
@@ -237,6 +280,7 @@ def department_correction(application, actor, step, missing, note):
     before = application.state
     if application.state == "in_progress":
         LIFECYCLE.fire("department_correction", application)
+        clocks.pause(application)
     elif application.state != "correction":
         raise Conflict(f"办件当前状态 {application.state} 不能要求补正")
     record(

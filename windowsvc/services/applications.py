@@ -148,7 +148,9 @@ def present_step(step) -> dict:
 
 def allowed_actions(application: Application, role: str) -> list[str]:
     """The staff actions ``role`` may take on the application now."""
-    return [a for a in LIFECYCLE.allowed(application.state, role) if a in STAFF_ACTIONS]
+    return [
+        a for a in LIFECYCLE.allowed(application.state, role, application) if a in STAFF_ACTIONS
+    ]
 
 
 def listing(actor: Actor, *, state=None, item_code=None, department=None, page=1, per_page=20):

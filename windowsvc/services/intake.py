@@ -154,6 +154,16 @@ def _prepare(body):
             errors["delivery.method"] = ["该事项不支持此送达方式"]
         if delivery["method"] == "express" and not (delivery.get("address") or "").strip():
             errors["delivery.address"] = ["快递送达须填写收件地址"]
+    if deferred and not errors:
+        try:
+            flagged = adapters().evidence.untrustworthy(applicant)
+        except EvidenceUnavailable as exc:
+            errors["deferred"] = [f"无法核查信用情况, 不能容缺受理: {exc.reason}"]
+        else:
+            if flagged:
+                errors["deferred"] = [
+                    "申请人列入失信名单, 不适用容缺受理 (untrustworthy applicant)"
+                ]
     if errors:
         raise Invalid("申请内容有误, 请修改后重新提交", errors)
 
@@ -250,7 +260,9 @@ def _create(actor, body, prepared, render):
         if prepared.missing:
             from .actions import correction_notice
 
-            correction_notice(application, actor, prepared.missing, "窗口收件时一次性告知")
+            correction_notice(
+                application, actor, prepared.missing, "窗口收件时一次性告知", on_the_spot=True
+            )
         else:
             steps.accept_and_start(application, actor)
     db.session.flush()

@@ -22,6 +22,13 @@ def create_evidence_app(holders: dict, *, fail_with: int | None = None) -> Flask
             issued_by="浙江省公共数据平台 (模拟)",
         )
 
+    @app.post("/v1/credit/lookup")
+    def credit():
+        if fail_with:
+            return jsonify(error="simulated outage"), fail_with
+        holder = holders.get((request.get_json(silent=True) or {}).get("id_number")) or {}
+        return jsonify(untrustworthy=bool(holder.get("untrustworthy")))
+
     @app.get("/healthz")
     def healthz():
         return jsonify(status="ok")

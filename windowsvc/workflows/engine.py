@@ -86,9 +86,25 @@ class WorkflowDefinition:
                 actors.update(actor if isinstance(actor, list | tuple) else [actor])
         return actors
 
-    def allowed(self, state: str, role: str | None = None) -> list[str]:
-        """The triggers a ``role`` may fire from ``state`` (all of them when role is None)."""
-        return [t for t in self.triggers_from(state) if role is None or role in self.actors_of(t)]
+    def allowed(self, state: str, role: str | None = None, model=None) -> list[str]:
+        """The triggers a ``role`` may fire from ``state`` (all roles when None).
+
+        A transition with ``offered_when`` (a predicate on the model) is offered only when the
+        predicate holds for ``model`` (never without a model): e.g. handing in deferred materials
+        is offered only while some are outstanding.
+        """
+        offered = []
+        for t in self.transitions:
+            sources = t["source"] if isinstance(t["source"], list) else [t["source"]]
+            if state not in sources or t["trigger"] in offered:
+                continue
+            if role is not None and role not in self.actors_of(t["trigger"]):
+                continue
+            when = t.get("offered_when")
+            if when is not None and (model is None or not when(model)):
+                continue
+            offered.append(t["trigger"])
+        return offered
 
     def fire(self, trigger: str, model, **kwargs) -> str:
         """Fire ``trigger`` on ``model`` (anything with a ``state``); return the new state.

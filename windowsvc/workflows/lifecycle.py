@@ -70,6 +70,18 @@ def correction_came_from_department(ed):
     return (ed.model.details or {}).get("correction_origin") == "department"
 
 
+def outstanding_deferrals(model) -> list:
+    """容缺 materials not handed in yet."""
+    return [d for d in model.deferred or [] if not d.get("supplied_at")]
+
+
+def has_outstanding_deferrals(ed):
+    """容缺补交: after acceptance, only materials accepted as deferred can be handed in."""
+    if not outstanding_deferrals(ed.model):
+        raise GuardViolation("本件没有待补交的容缺材料", "materials")
+    return True
+
+
 def has_reason_and_rights_notice(ed):
     """不予受理 / 不予许可 must carry a reason and the notice of appeal rights (Art 38)."""
     _require(ed, "reason", "不予受理须说明理由")
@@ -155,13 +167,26 @@ TRANSITIONS = [
     },
     {"trigger": "supplement", "source": "correction", "dest": "=", "actor": WINDOW},
     {
+        "trigger": "supplement",
+        "source": ["accepted", "in_progress", "suspended"],
+        "dest": "=",
+        "conditions": [has_outstanding_deferrals],
+        "offered_when": outstanding_deferrals,
+        "actor": WINDOW,
+    },
+    {
         "trigger": "refuse",
         "source": ["submitted", "correction"],
         "dest": "not_accepted",
         "conditions": [has_reason_and_rights_notice],
         "actor": WINDOW,
     },
-    {"trigger": "deem_accepted", "source": "submitted", "dest": "accepted", "actor": SYSTEM},
+    {
+        "trigger": "deem_accepted",
+        "source": ["submitted", "correction"],
+        "dest": "accepted",
+        "actor": SYSTEM,
+    },
     # 后台办理
     {"trigger": "start", "source": "accepted", "dest": "in_progress", "actor": SYSTEM},
     {

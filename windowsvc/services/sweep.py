@@ -1,0 +1,193 @@
+"""`windowsvc sweep`: the timers, idempotent — run it as often as you like (cron, systemd timer).
+
+- 视为受理: a submission with no correction notice delivered within 5 working days of receipt is
+  accepted as of the day of receipt (Art 32).
+- 补正超时驳回: a 容缺 commitment date passed without the material → the case is terminated.
+- Expired leases go back to the queue; warning levels are refreshed; an audit checkpoint is taken.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import String, cast, select, update
+
+from .. import clock
+from ..db import write_transaction
+from ..extensions import db
+from ..models import Application, OutboxMessage, Step
+from ..rules.deadlines import add_working_days
+from ..workflows.lifecycle import LIFECYCLE, outstanding_deferrals
+from . import steps
+from .applications import conclude, start_clocks, touch
+from .context import adapters
+from .records import SYSTEM, record, transition
+from .wakeup import announce
+
+log = logging.getLogger(__name__)
+NOTICE_DAYS = 5
+OPEN_STATES = ("accepted", "in_progress", "suspended", "correction")
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    deemed_accepted: list[str] = field(default_factory=list)
+    terminated: list[str] = field(default_factory=list)
+    leases_released: int = 0
+    warnings_changed: int = 0
+    checkpoint: bool = False
+
+
+def run() -> SweepReport:
+    """Run every timer once."""
+    report = SweepReport()
+    report.deemed_accepted = deem_acceptances()
+    report.terminated = terminate_missed_commitments()
+    report.leases_released = release_expired_leases()
+    try:
+        from . import oversight
+
+        report.warnings_changed = oversight.update_warning_levels()
+    except ImportError:  # pragma: no cover - oversight arrives with its own module
+        pass
+    try:
+        from . import audit
+
+        audit.checkpoint()
+        report.checkpoint = True
+    except ImportError:  # pragma: no cover
+        pass
+    return report
+
+
+def _last_receipt_day_past_notice_limit(today):
+    """The latest receipt day whose 5-working-day notice limit ended before today."""
+    day = today - timedelta(days=1)
+    while add_working_days(day, NOTICE_DAYS, adapters().calendar) >= today:
+        day -= timedelta(days=1)
+    return day
+
+
+def _notice_delivered_on(application):
+    """When the correction notice reached the applicant (on the spot, or by the outbox)."""
+    correction = (application.details or {}).get("correction") or {}
+    if correction.get("delivered_at"):
+        return clock.local(datetime.fromisoformat(correction["delivered_at"])).date()
+    key = correction.get("notice_key")
+    if not key:
+        return None
+    sent = db.session.scalar(
+        select(OutboxMessage.sent_at).where(
+            OutboxMessage.dedupe_key == key, OutboxMessage.state == "sent"
+        )
+    )
+    return clock.local(sent).date() if sent else None
+
+
+def deem_acceptances() -> list[str]:
+    """视为受理 for every case whose notice limit passed without a delivered correction notice."""
+    today = clock.today()
+    last_day = _last_receipt_day_past_notice_limit(today)
+    cutoff = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=clock.SHANGHAI)
+    candidates = db.session.scalars(
+        select(Application.id).where(
+            Application.state.in_(("submitted", "correction")),
+            Application.acceptance_date.is_(None),
+            Application.received_at < cutoff,
+        )
+    ).all()
+    deemed = []
+    for application_id in candidates:
+        with write_transaction():
+            application = db.session.scalar(
+                select(Application).where(Application.id == application_id).with_for_update()
+            )
+            if application.state not in ("submitted", "correction") or application.acceptance_date:
+                continue
+            received_on = clock.local(application.received_at).date()
+            limit = add_working_days(received_on, NOTICE_DAYS, adapters().calendar)
+            if application.state == "correction":
+                delivered = _notice_delivered_on(application)
+                if delivered is not None and delivered <= limit:
+                    continue
+            touch(application)
+            before = application.state
+            LIFECYCLE.fire("deem_accepted", application)
+            start_clocks(application, application.received_at)
+            record(
+                application,
+                "application.deemed_accepted",
+                by=SYSTEM,
+                from_state=before,
+                to_state=application.state,
+                details={
+                    "received_on": received_on.isoformat(),
+                    "notice_limit": limit.isoformat(),
+                    "acceptance_date": application.acceptance_date.isoformat(),
+                    "due_date": application.due_date.isoformat(),
+                    "legal_due_date": application.legal_due_date.isoformat(),
+                },
+            )
+            steps.start_processing(application)
+            deemed.append(application.number)
+    return deemed
+
+
+def terminate_missed_commitments() -> list[str]:
+    """补正超时驳回: a deferred (容缺) material not handed in by its commitment date."""
+    today = clock.today()
+    candidates = db.session.scalars(
+        select(Application.id).where(
+            Application.state.in_(OPEN_STATES), cast(Application.deferred, String) != "[]"
+        )
+    ).all()
+    terminated = []
+    for application_id in candidates:
+        with write_transaction():
+            application = db.session.scalar(
+                select(Application).where(Application.id == application_id).with_for_update()
+            )
+            overdue = [
+                d
+                for d in outstanding_deferrals(application)
+                if datetime.fromisoformat(d["commit_date"]).date() < today
+            ]
+            if application.state not in OPEN_STATES or not overdue:
+                continue
+            touch(application)
+            reason = "容缺材料逾期未补交, 补正超时驳回: " + "、".join(d["name"] for d in overdue)
+            transition(
+                LIFECYCLE,
+                application,
+                "terminate",
+                "application.terminated",
+                by=SYSTEM,
+                details={"reason": reason, "materials": [d["code"] for d in overdue]},
+                reason=reason,
+            )
+            steps.cancel_open_steps(application, reason)
+            conclude(application)
+            terminated.append(application.number)
+    return terminated
+
+
+def release_expired_leases() -> int:
+    """Locked steps whose lease ran out go back to pending (fetch would take them anyway)."""
+    with write_transaction():
+        now = clock.now()
+        departments = set(
+            db.session.scalars(
+                select(Step.department).where(Step.state == "locked", Step.lock_expires_at <= now)
+            )
+        )
+        result = db.session.execute(
+            update(Step)
+            .where(Step.state == "locked", Step.lock_expires_at <= now)
+            .values(state="pending", lock_owner=None, lock_expires_at=None, available_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        for department in departments:
+            announce(department)
+        return result.rowcount or 0
