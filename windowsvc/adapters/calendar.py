@@ -42,3 +42,33 @@ class ChineseWorkingCalendar:
         overrides = {date.fromisoformat(d): False for d in data.get("holidays", [])}
         overrides.update({date.fromisoformat(d): True for d in data.get("workdays", [])})
         return cls(overrides, data.get("years", []))
+
+
+class StoredOverridesCalendar:
+    """Days an administrator stored in the database (``windowsvc calendar load``) over a base
+    calendar; re-read every ``ttl`` seconds so every process sees a newly loaded notice."""
+
+    def __init__(self, base: ChineseWorkingCalendar, loader, ttl: float = 60.0, monotonic=None):
+        import time
+
+        self.base = base
+        self.loader = loader
+        self.ttl = ttl
+        self.monotonic = monotonic or time.monotonic
+        self.loaded_at = None
+        self.days: dict[date, bool] = {}
+        self.years: set[int] = set()
+
+    def is_working_day(self, day: date) -> bool:
+        """True on a working day: stored day, then stored complete year, then the base."""
+        now = self.monotonic()
+        if self.loaded_at is None or now - self.loaded_at > self.ttl:
+            self.days, self.years = self.loader()
+            self.loaded_at = now
+        if day in self.days:
+            return self.days[day]
+        if day in self.base.overrides:
+            return self.base.overrides[day]
+        if day.year in self.years:
+            return day.weekday() < 5
+        return self.base.is_working_day(day)

@@ -1,0 +1,143 @@
+"""Statutory clocks: deemed acceptance, special procedures, extensions, stored calendars."""
+
+import datetime as dt
+
+from tests.conftest import bearer
+from tests.integration.conftest import FOOD_REQUIRED, intake_body
+
+
+def _case(client, tokens, number):
+    return client.get(f"/api/v1/applications/{number}", headers=bearer(tokens["window"])).json
+
+
+def _at(frozen_clock, day):
+    """Move the frozen clock to 10:00 Shanghai time on ``day``."""
+    frozen_clock.moment = dt.datetime.combine(day, dt.time(10), tzinfo=frozen_clock.moment.tzinfo)
+
+
+class TestDeemedAcceptance:
+    """视为受理 (Art 32): no correction notice within 5 working days."""
+
+    def test_a_submission_is_deemed_accepted_on_the_sixth_working_day(
+        self, app, client, tokens, submit, frozen_clock
+    ):
+        from windowsvc.services import sweep
+
+        number = submit(intake_body(channel="online")).json["number"]  # Monday 2026-03-02
+        _at(frozen_clock, dt.date(2026, 3, 9))  # the 5th working day after receipt
+        with app.app_context():
+            assert sweep.deem_acceptances() == []
+        _at(frozen_clock, dt.date(2026, 3, 10))  # the 6th working day
+        with app.app_context():
+            assert sweep.deem_acceptances() == [number]
+            assert sweep.deem_acceptances() == []  # idempotent
+        case = _case(client, tokens, number)
+        assert case["state"] == "in_progress"
+        assert case["acceptance_date"] == "2026-03-02"  # the day of receipt
+        assert case["due_date"] == "2026-03-09"  # counted from receipt, not from today
+
+    def test_a_correction_notice_delivered_in_time_prevents_it(
+        self, app, client, tokens, submit, act, frozen_clock
+    ):
+        from windowsvc.adapters.push import LogNotifier
+        from windowsvc.services import dispatch, sweep
+
+        number = submit(intake_body(channel="online", materials=FOOD_REQUIRED[:4])).json["number"]
+        act(number, "request_correction", {"missing": FOOD_REQUIRED[4:]})
+        with app.app_context():
+            dispatch.deliver_outbox({"notice": LogNotifier("/dev/null")})
+        _at(frozen_clock, dt.date(2026, 3, 16))
+        with app.app_context():
+            assert sweep.deem_acceptances() == []
+        assert _case(client, tokens, number)["state"] == "correction"
+
+    def test_a_correction_notice_never_delivered_does_not_stop_the_clock(
+        self, app, client, tokens, submit, act, frozen_clock
+    ):
+        from windowsvc.services import sweep
+
+        number = submit(intake_body(channel="online", materials=FOOD_REQUIRED[:4])).json["number"]
+        act(number, "request_correction", {"missing": FOOD_REQUIRED[4:]})
+        _at(frozen_clock, dt.date(2026, 3, 10))
+        with app.app_context():
+            assert sweep.deem_acceptances() == [number]
+        case = _case(client, tokens, number)
+        assert case["state"] == "in_progress" and case["acceptance_date"] == "2026-03-02"
+
+    def test_a_window_correction_is_handed_over_on_the_spot(
+        self, app, client, tokens, submit, frozen_clock
+    ):
+        from windowsvc.services import sweep
+
+        number = submit(intake_body(materials=FOOD_REQUIRED[:4])).json["number"]
+        _at(frozen_clock, dt.date(2026, 3, 20))
+        with app.app_context():
+            assert sweep.deem_acceptances() == []
+        assert _case(client, tokens, number)["state"] == "correction"
+
+
+class TestSpecialProcedure:
+    def test_a_suspension_of_three_working_days_moves_every_due_date_by_three(
+        self, client, tokens, submit, act, frozen_clock
+    ):
+        before = submit().json  # Monday 03-02: due 03-09, legal 03-30
+        number = before["number"]
+        step_due = before["steps"][0]["due_date"]
+        _at(frozen_clock, dt.date(2026, 3, 3))
+        act(number, "suspend", {"reason": "组织听证", "kind": "hearing", "expected_days": 3})
+        _at(frozen_clock, dt.date(2026, 3, 6))  # Friday: Wed, Thu, Fri paused
+        resumed = act(number, "resume", {"result": "听证完毕"}).json
+        assert resumed["suspensions"][0]["paused_working_days"] == 3
+        assert resumed["due_date"] == "2026-03-12"
+        assert resumed["legal_due_date"] == "2026-04-02"
+        assert resumed["steps"][0]["due_date"] > step_due
+
+    def test_a_department_correction_pauses_the_clock_until_the_supplement(
+        self, app, client, tokens, submit, act, frozen_clock
+    ):
+        from windowsvc.services import tasks
+        from windowsvc.services.records import Actor
+
+        number = submit().json["number"]
+        scjg = Actor(None, "scjg", "backoffice", "scjg")
+        with app.app_context():
+            [task] = tasks.fetch_and_lock(scjg, tasks.Lease("w", 1, 600))
+            tasks.complete(task["id"], scjg, "w", "correction", missing=["food_safety_rules"])
+        _at(frozen_clock, dt.date(2026, 3, 4))
+        back = act(number, "supplement", {"materials": ["food_safety_rules"]}).json
+        assert back["state"] == "in_progress"
+        assert back["correction"]["paused_working_days"] == 2
+        assert back["due_date"] == "2026-03-11"
+
+
+class TestExtension:
+    def test_the_applicant_is_notified_of_an_extension(self, app, submit, act, frozen_clock):
+        from windowsvc.models import OutboxMessage
+
+        number = submit().json["number"]
+        act(
+            number,
+            "extend",
+            {"days": 5, "reason": "需现场核查", "approver": "李局长"},
+            role="supervisor",
+        )
+        with app.app_context():
+            titles = [
+                m.payload["title"]
+                for m in OutboxMessage.query.all()
+                if m.payload["number"] == number
+            ]
+        assert "延长办理期限告知书" in titles
+
+
+class TestStoredCalendar:
+    def test_a_loaded_notice_makes_a_year_computable(self, app, client, tmp_path):
+        notice = tmp_path / "2027.json"
+        notice.write_text('{"years": [2027], "holidays": ["2027-01-01", "2027-01-04"]}', "utf-8")
+        before = client.get("/api/v1/calendar/deadline?start=2026-12-31&working_days=1")
+        assert before.status_code == 503 and "2027" in before.json["detail"]
+        result = app.test_cli_runner().invoke(args=["calendar", "load", str(notice)])
+        assert result.exit_code == 0, result.output
+        app.extensions["windowsvc.adapters"].calendar.loaded_at = None  # skip the 60 s cache
+        after = client.get("/api/v1/calendar/deadline?start=2026-12-31&working_days=1")
+        assert after.json == {"due_date": "2027-01-05"}
