@@ -176,10 +176,10 @@ class TestOutbox:
         number = submit(intake_body(materials=FOOD_REQUIRED[:2])).json["number"]
         log = tmp_path / "notices.jsonl"
         with app.app_context():
-            assert dispatch.deliver_outbox({"notice": LogNotifier(log)}) == 1
+            assert dispatch.deliver_outbox({"notice": LogNotifier(log)}) == 2
             assert dispatch.deliver_outbox({"notice": LogNotifier(log)}) == 0
-        [line] = log.read_text("utf-8").splitlines()
-        notice = json.loads(line)
+        receipt, notice = (json.loads(line) for line in log.read_text("utf-8").splitlines())
+        assert receipt["payload"]["title"] == "收件回执"
         assert notice["payload"]["number"] == number
         assert notice["payload"]["title"] == "一次性补正告知书"
         assert notice["target"] == applicant()["phone"]

@@ -161,7 +161,8 @@ class Applications(MethodView):
         actor = current_actor()
         rows, total = applications.listing(actor, **args)
         return {
-            "items": [applications.present(a, actor.role) for a in rows],
+            # personal data only in the (recorded) detail view: listings are masked
+            "items": [applications.present(a, actor.role, masked=True) for a in rows],
             "page": args["page"],
             "per_page": args["per_page"],
             "total": total,
@@ -174,11 +175,28 @@ class ApplicationDetail(MethodView):
     @blp.response(200, ApplicationOut)
     def get(self, number):
         """The full record of one application; ETag carries its version."""
-        actor = current_actor()
-        body = APPLICATION_OUT.dump(
-            applications.present(applications.find(number, actor), actor.role)
-        )
+        body = APPLICATION_OUT.dump(applications.read_for_staff(number, current_actor()))
         return _with_etag(body, 200)
+
+
+class NoticeOut(Schema):
+    title = fields.String()
+    event = fields.String()
+    target = fields.String()
+    state = fields.String(metadata={"enum": ["pending", "sending", "sent", "dead"]})
+    attempts = fields.Integer()
+    created_at = LocalDateTime()
+    sent_at = LocalDateTime(allow_none=True)
+    last_error = fields.String(allow_none=True)
+
+
+@blp.route("/applications/<number>/notices")
+class ApplicationNotices(MethodView):
+    @allow(*STAFF)
+    @blp.response(200, NoticeOut(many=True))
+    def get(self, number):
+        """Notices to the applicant and their delivery status (告知书送达凭证)."""
+        return applications.notices_of(number, current_actor())
 
 
 @blp.route("/applications/<number>/events")

@@ -7,6 +7,7 @@ from .. import clock
 from ..extensions import db
 from ..models import Application, CatalogItem
 from ..rules.deadlines import CalendarUnavailable, add_working_days, working_days_between
+from ..rules.masking import mask_applicant
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
 from .context import adapters
 from .errors import NotFound, Unavailable
@@ -89,8 +90,8 @@ def conclude(application: Application) -> None:
         application.working_days_used = max(used - (application.paused_working_days or 0), 0)
 
 
-def present(application: Application, role: str) -> dict:
-    """The full staff view of an application (personal data unmasked)."""
+def present(application: Application, role: str, masked: bool = False) -> dict:
+    """The staff view of an application; personal data unmasked unless ``masked`` (listings)."""
     details = application.details or {}
     return {
         "number": application.number,
@@ -101,7 +102,7 @@ def present(application: Application, role: str) -> dict:
         "item_version": application.item_version,
         "mode": application.item.mode,
         "channel": application.channel,
-        "applicant": application.applicant,
+        "applicant": mask_applicant(application.applicant) if masked else application.applicant,
         "received_at": application.received_at,
         "accepted_at": application.accepted_at,
         "acceptance_date": application.acceptance_date,
@@ -169,6 +170,42 @@ def listing(actor: Actor, *, state=None, item_code=None, department=None, page=1
         query.order_by(Application.id.desc()).offset((page - 1) * per_page).limit(per_page)
     )
     return list(rows), total
+
+
+def read_for_staff(number: str, actor: Actor) -> dict:
+    """The full case, personal data included: the read is recorded (行为监控)."""
+    from ..db import write_transaction
+    from . import access
+
+    with write_transaction():
+        application = find(number, actor)
+        access.note(application.id, actor, "detail")
+        return present(application, actor.role)
+
+
+def notices_of(number: str, actor: Actor) -> list[dict]:
+    """The notices sent for a case, with their delivery status (the proof)."""
+    from ..models import OutboxMessage
+
+    application = find(number, actor)
+    rows = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.application_id == application.id)
+        .order_by(OutboxMessage.id)
+    )
+    return [
+        {
+            "title": m.payload.get("title"),
+            "event": m.payload.get("event"),
+            "target": m.target,
+            "state": m.state,
+            "attempts": m.attempts,
+            "created_at": m.created_at,
+            "sent_at": m.sent_at,
+            "last_error": m.last_error,
+        }
+        for m in rows
+    ]
 
 
 def lifecycle_record(number: str, actor: Actor):

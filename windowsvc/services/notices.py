@@ -3,13 +3,17 @@
 from .outbox import enqueue
 
 NOTICES = {
+    "application.received": "收件回执",
     "application.accepted": "受理通知书",
+    "application.deemed_accepted": "受理通知书 (视为受理)",
     "application.correction_requested": "一次性补正告知书",
     "application.refused": "不予受理决定书",
     "application.extended": "延长办理期限告知书",
     "application.suspended": "特别程序告知书",
     "application.result_ready": "办结通知 (结果待领取)",
     "application.delivered": "送达回证",
+    "application.terminated": "终止办理告知书",
+    "application.denied": "不予许可决定书",
 }
 
 

@@ -12,6 +12,7 @@ from ..db import is_postgres, write_transaction
 from ..extensions import db
 from ..models import Application, Step
 from ..workflows.step import STEP
+from . import access
 from . import steps as stages
 from .applications import touch
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -45,7 +46,7 @@ def fetch_and_lock(actor: Actor, leases, wait_seconds: float = 0) -> list[dict]:
                 break
             lease = Lease(lease.worker_id, room, lease.lock_seconds, lease.topics)
             if _has_candidates(actor.department, lease):
-                claimed += _claim(actor.department, lease)
+                claimed += _claim(actor, lease)
         remaining = deadline - time.monotonic()
         if claimed or remaining <= 0:
             return claimed
@@ -77,11 +78,11 @@ def _has_candidates(department, lease) -> bool:
     return found is not None
 
 
-def _claim(department, lease) -> list[dict]:
+def _claim(actor, lease) -> list[dict]:
     """Atomically lock the most urgent fetchable steps (SKIP LOCKED on PostgreSQL)."""
     with write_transaction():
         now = clock.now()
-        pending, expired = _candidates(department, lease, now)
+        pending, expired = _candidates(actor.department, lease, now)
         ids = list(
             db.session.scalars(expired.limit(lease.max_tasks).with_for_update(skip_locked=True))
         )
@@ -108,7 +109,11 @@ def _claim(department, lease) -> list[dict]:
             .order_by(Step.priority.desc(), Step.due_date, Step.id)
             .execution_options(populate_existing=True)
         )
-        return [present_task(step) for step in claimed]
+        handed_out = []
+        for step in claimed:
+            access.note(step.application_id, actor, "task")  # the applicant's data goes out
+            handed_out.append(present_task(step))
+        return handed_out
 
 
 def present_task(step: Step) -> dict:

@@ -1,0 +1,50 @@
+"""行为监控: who looked at a case's full personal data, and when."""
+
+from sqlalchemy import func, select
+
+from .. import clock
+from ..extensions import db
+from ..models import AccessRecord, Application
+from .records import Actor
+
+
+def note(application_id: int, actor: Actor, purpose: str) -> None:
+    """Record, in the caller's transaction, that ``actor`` saw the case's personal data."""
+    db.session.add(
+        AccessRecord(
+            application_id=application_id,
+            principal_id=actor.id,
+            principal_name=actor.name,
+            role=actor.role,
+            department=actor.department,
+            purpose=purpose,
+            at=clock.now(),
+        )
+    )
+
+
+def listing(number=None, principal_id=None, page=1, per_page=50):
+    """A page of access records, newest first, with the case number; and the total."""
+    query = select(AccessRecord, Application.number).join(
+        Application, Application.id == AccessRecord.application_id
+    )
+    if number:
+        query = query.where(Application.number == number)
+    if principal_id:
+        query = query.where(AccessRecord.principal_id == principal_id)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.execute(
+        query.order_by(AccessRecord.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return [
+        {
+            "number": n,
+            "principal_id": r.principal_id,
+            "principal_name": r.principal_name,
+            "role": r.role,
+            "department": r.department,
+            "purpose": r.purpose,
+            "at": r.at,
+        }
+        for r, n in rows
+    ], total
