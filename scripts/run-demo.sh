@@ -45,4 +45,8 @@ echo "Serving on $URL  (API docs: $URL/api/docs)"
 echo "Simulated departments and a simulated window start now; watch cases flow with:"
 echo "  curl -s -H \"Authorization: Bearer \$OVERSIGHT_TOKEN\" '$URL/api/v1/applications?per_page=5'"
 "$BIN/windowsvc" simulate --url "$URL" --evidence-port "$EVIDENCE_PORT" --window-interval 10 &
+# the timers (deemed acceptance, 容缺 deadlines, warnings, audit checkpoints) and the outbox
+# (notices to applicants, appended to var/notices.jsonl)
+"$BIN/windowsvc" sweep --every 60 > var/sweep.log 2>&1 &
+"$BIN/windowsvc" dispatch > var/dispatch.log 2>&1 &
 wait
