@@ -261,3 +261,17 @@ class CalendarDay(db.Model):
     day = mapped_column(Date, primary_key=True)
     working: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditCheckpoint(db.Model):
+    """A periodic digest over every case's chain head (审计检查点); append-only like the events."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at = mapped_column(UTCDateTime, nullable=False)
+    # The cut: every event with an id up to this one had committed when the checkpoint was taken.
+    last_event_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    event_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    case_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    digest: Mapped[str] = mapped_column(String(64), nullable=False)

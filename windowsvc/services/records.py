@@ -1,6 +1,7 @@
 """The one place that writes lifecycle events (全过程记录), inside the caller's transaction."""
 
 from dataclasses import dataclass
+from datetime import UTC
 
 from sqlalchemy import select
 
@@ -31,7 +32,8 @@ def hashed_fields(event: Event, number: str) -> dict:
         "application": number,
         "seq": event.seq,
         "type": event.type,
-        "at": event.at.isoformat(timespec="microseconds"),
+        # always UTC: the database hands ``at`` back in UTC whatever offset the clock gave it
+        "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor_id": event.actor_id,
         "actor_name": event.actor_name,
         "actor_role": event.actor_role,
