@@ -24,6 +24,7 @@ TABLES = (
     "calendar_days",
     "calendar_years",
     "access_records",
+    "audit_checkpoints",
 )
 
 

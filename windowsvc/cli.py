@@ -122,6 +122,9 @@ def register(app):
         openapi_command,
         simulate_command,
         dispatch_command,
+        audit_group,
+        sweep_command,
+        calendar_group,
     ):
         app.cli.add_command(command)
 
@@ -220,3 +223,83 @@ def dispatch_command(once, interval):
             return
         if not (sent or handled):
             time.sleep(interval)
+
+
+@click.group("audit")
+def audit_group():
+    """The tamper-evident lifecycle record (全过程记录)."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify():
+    """Check every case's hash chain and the newest checkpoint; exit 1 when anything is wrong."""
+    from .services import audit
+
+    report = audit.verify()
+    for p in report["problems"]:
+        click.echo(f"{p['application'] or '-'}\t{p['seq'] or '-'}\t{p['kind']}\t{p['detail']}")
+    saved = report["checkpoint"]
+    against = f"checkpoint #{saved['id']}" if saved else "no checkpoint yet"
+    verdict = "ok" if report["ok"] else f"{len(report['problems'])} problem(s)"
+    click.echo(f"checked {report['checked']} events ({against}): {verdict}")
+    if not report["ok"]:
+        sys.exit(1)
+
+
+@audit_group.command("checkpoint")
+@with_appcontext
+def audit_checkpoint():
+    """Record a digest over every case's chain head (also taken by `windowsvc sweep`)."""
+    from .services import audit
+
+    try:
+        saved = audit.checkpoint()
+    except audit.CheckpointRefused as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(
+        f"checkpoint #{saved.id}: {saved.case_count} cases, {saved.event_count} events, "
+        f"digest {saved.digest}"
+    )
+
+
+@click.command("sweep")
+@click.option("--every", default=0.0, help="repeat every N seconds (0: once)")
+@with_appcontext
+def sweep_command(every):
+    """Run the timers: deemed acceptance, 容缺 deadlines, expired leases, warnings, checkpoint."""
+    import time
+
+    from .services import sweep
+
+    while True:
+        report = sweep.run()
+        click.echo(
+            f"deemed accepted {len(report.deemed_accepted)}, terminated {len(report.terminated)}, "
+            f"leases released {report.leases_released}, warnings changed "
+            f"{report.warnings_changed}, checkpoint {'yes' if report.checkpoint else 'no'}"
+        )
+        if report.checkpoint_refused:
+            click.echo(f"AUDIT: {report.checkpoint_refused}", err=True)
+        if not every:
+            sys.exit(1 if report.checkpoint_refused else 0)
+        time.sleep(every)
+
+
+@click.group("calendar")
+def calendar_group():
+    """The working-day calendar (statutory holidays and 调休 make-up days)."""
+
+
+@calendar_group.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def calendar_load(path):
+    """Load an official holiday notice: {"years": [...], "holidays": [...], "workdays": [...]}."""
+    from .services import calendar
+
+    try:
+        years, days = calendar.load_overrides(path.read_text("utf-8"))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"calendar: {days} days loaded; complete years: {', '.join(map(str, years)) or '-'}")

@@ -141,3 +141,21 @@ class TestStoredCalendar:
         app.extensions["windowsvc.adapters"].calendar.loaded_at = None  # skip the 60 s cache
         after = client.get("/api/v1/calendar/deadline?start=2026-12-31&working_days=1")
         assert after.json == {"due_date": "2027-01-05"}
+
+
+class TestSweep:
+    def test_a_sweep_runs_every_timer_and_is_idempotent(self, app, submit, frozen_clock):
+        from windowsvc.services import sweep
+
+        submit(intake_body(channel="online"))
+        _at(frozen_clock, dt.date(2026, 3, 10))
+        with app.app_context():
+            first = sweep.run()
+            second = sweep.run()
+        assert len(first.deemed_accepted) == 1 and first.checkpoint
+        assert second.deemed_accepted == [] and second.terminated == []
+
+    def test_the_cli_sweep_exits_zero_on_a_clean_record(self, app):
+        result = app.test_cli_runner().invoke(args=["sweep"])
+        assert result.exit_code == 0, result.output
+        assert "deemed accepted 0" in result.output

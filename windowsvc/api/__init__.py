@@ -49,12 +49,22 @@ def _require_json_body():
 
 def register(app):
     """Attach the API, its error handlers and its access enforcement to ``app``."""
-    from . import applications, camunda, items, status, tasks, utilities
+    from . import (
+        access,
+        applications,
+        audit,
+        camunda,
+        items,
+        oversight,
+        status,
+        tasks,
+        utilities,
+    )
     from .auth import enforce
 
     api = Api(app, spec_kwargs={"info": {"description": "windowsvc — 一窗受理 workflow engine"}})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for module in (items, applications, tasks, status, utilities):
+    for module in (items, applications, tasks, status, utilities, audit, oversight, access):
         api.register_blueprint(module.blp)
     app.register_blueprint(utilities.probes)
     app.register_blueprint(camunda.bp)

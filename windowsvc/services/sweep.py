@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Application, OutboxMessage, Step
 from ..rules.deadlines import add_working_days
 from ..workflows.lifecycle import LIFECYCLE, outstanding_deferrals
-from . import steps
+from . import audit, oversight, steps
 from .applications import conclude, start_clocks, touch
 from .context import adapters
 from .records import SYSTEM, record, transition
@@ -38,6 +38,7 @@ class SweepReport:
     leases_released: int = 0
     warnings_changed: int = 0
     checkpoint: bool = False
+    checkpoint_refused: str | None = None
 
 
 def run() -> SweepReport:
@@ -46,19 +47,14 @@ def run() -> SweepReport:
     report.deemed_accepted = deem_acceptances()
     report.terminated = terminate_missed_commitments()
     report.leases_released = release_expired_leases()
+    report.warnings_changed = oversight.update_warning_levels()
     try:
-        from . import oversight
-
-        report.warnings_changed = oversight.update_warning_levels()
-    except ImportError:  # pragma: no cover - oversight arrives with its own module
-        pass
-    try:
-        from . import audit
-
         audit.checkpoint()
         report.checkpoint = True
-    except ImportError:  # pragma: no cover
-        pass
+    except audit.CheckpointRefused as exc:
+        # the record no longer matches the last checkpoint: never paper over it with a new one
+        log.error("audit checkpoint refused: %s", exc.detail)
+        report.checkpoint_refused = exc.detail
     return report
 
 
