@@ -104,7 +104,10 @@ class TestTheGraph:
 
     def test_the_description_names_guards_and_actors(self):
         refuse = next(t for t in LIFECYCLE.describe()["transitions"] if t["trigger"] == "refuse")
-        assert refuse["guards"] == ["has_reason_and_rights_notice"]
+        assert refuse["guards"] == [
+            "has_reason_and_rights_notice",
+            "not correction_came_from_department",
+        ]
         assert refuse["actor"] == "window"
 
     def test_the_mermaid_diagram_shows_every_state_and_the_end(self):

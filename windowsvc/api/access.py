@@ -14,7 +14,7 @@ blp = Blueprint("access", __name__, url_prefix="/api/v1", description="行为监
 class AccessArgs(Schema):
     number = fields.String(validate=validate.Length(max=60))
     principal_id = fields.Integer()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 

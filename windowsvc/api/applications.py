@@ -105,7 +105,8 @@ class ListArgs(Schema):
     state = fields.String(validate=validate.OneOf([s["name"] for s in LIFECYCLE.states]))
     item_code = fields.String()
     department = fields.String()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    warning = fields.String(validate=validate.OneOf(["yellow_warning", "yellow_card", "red_card"]))
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
 

@@ -5,6 +5,7 @@ bodies ``{"type", "message"}``; fields Camunda clients send that we have no use 
 """
 
 import json
+import math
 from datetime import datetime
 
 from flask import Blueprint, jsonify, request
@@ -76,12 +77,27 @@ def _required(data, name, kind):
     return value
 
 
+MAX_MILLIS = 86_400_000  # a day: longer leases or retry timeouts are a client bug
+
+
 def _millis(value, name, minimum=0):
     if value is None:
         return None
-    if not isinstance(value, int | float) or isinstance(value, bool) or value < minimum:
-        raise CamundaError(400, f"'{name}' must be a number of milliseconds >= {minimum}")
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or not minimum <= value <= MAX_MILLIS
+    ):
+        raise CamundaError(400, f"'{name}' must be milliseconds from {minimum} to {MAX_MILLIS}")
     return value / 1000.0
+
+
+def _text(value, name):
+    """An optional free-text field: a string or nothing."""
+    if value is not None and not isinstance(value, str):
+        raise CamundaError(400, f"'{name}' must be a string")
+    return value
 
 
 def _camunda_time(value: datetime | None) -> str | None:
@@ -198,6 +214,7 @@ def _missing_list(values) -> list:
 
 
 def _report(task_id, worker_id, outcome, comment, values):
+    comment = _text(comment, "comment")
     reserved = {"outcome", "comment", "missing", "result"}
     result = values.get("result") if isinstance(values.get("result"), dict) else {}
     result = {**result, **{k: v for k, v in values.items() if k not in reserved}}
@@ -247,7 +264,7 @@ def bpmn_error(task_id):
         task_id,
         worker_id,
         outcomes[code],
-        data.get("errorMessage") or values.get("comment"),
+        _text(data.get("errorMessage"), "errorMessage") or values.get("comment"),
         values,
     )
     return "", 204
@@ -260,14 +277,14 @@ def failure(task_id):
     data = _body()
     worker_id = _required(data, "workerId", str)
     retries = data.get("retries", 0)
-    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
-        raise CamundaError(400, "'retries' must be a non-negative integer")
+    if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries <= 1000:
+        raise CamundaError(400, "'retries' must be an integer from 0 to 1000")
     details = data.get("errorDetails")
     tasks.failure(
         task_id,
         current_actor(),
         worker_id,
-        error_message=str(data.get("errorMessage") or "failure reported by worker"),
+        error_message=_text(data.get("errorMessage"), "errorMessage") or "failure reported",
         error_details=details if isinstance(details, str) else None,
         retries=retries,
         retry_seconds=_millis(data.get("retryTimeout"), "retryTimeout") or 0,

@@ -14,13 +14,23 @@ def unknown_codes(definition: dict, codes) -> list[str]:
     return sorted({c for c in codes if c not in known})
 
 
-def check_deferrals(definition: dict, deferred: list[dict], promised_due: date | None) -> dict:
-    """Field errors for 容缺 commitments: only deferrable materials, dated by the promised limit."""
+def check_deferrals(
+    definition: dict, deferred: list[dict], promised_due: date | None, today: date | None = None
+) -> dict:
+    """Field errors for 容缺 commitments: only deferrable materials, once each, dated from today
+    up to the promised limit."""
     by_code = {m["code"]: m for m in definition["materials"]}
     errors = {}
+    seen = set()
     for entry in deferred:
         material = by_code.get(entry["code"])
-        if material is None:
+        if entry["code"] in seen:
+            errors[entry["code"]] = "同一材料只能承诺一次"
+            continue
+        seen.add(entry["code"])
+        if today is not None and entry["commit_date"] < today:
+            errors[entry["code"]] = f"承诺补交日期不能早于今天 {today.isoformat()}"
+        elif material is None:
             errors[entry["code"]] = "该事项没有此材料"
         elif not material.get("deferrable"):
             errors[entry["code"]] = f"{material['name']} 是关键材料, 不可容缺"

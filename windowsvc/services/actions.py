@@ -6,7 +6,7 @@ from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
 from . import clocks, steps
 from .applications import conclude, due_after, find, present, touch
 from .errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
-from .records import Actor, record, transition
+from .records import SYSTEM, Actor, record, transition
 
 EXTENSION_DAYS = {"single": 10, "parallel": 15, "bundle": 15}
 
@@ -192,6 +192,18 @@ def _resume(application, actor, result):
     )
     _fire(application, actor, "resume", "application.resumed", current, result=result)
     _set_detail(application, "suspensions", suspensions)
+    if application.missing and application.details.get("correction_origin") == "department":
+        # a department asked for materials during the procedure: the applicant is asked now
+        transition(
+            LIFECYCLE,
+            application,
+            "department_correction",
+            "application.correction_requested",
+            by=SYSTEM,
+            details={"missing": application.missing, "after": "special procedure"},
+        )
+        clocks.pause(application)
+        return
     # steps may have finished during the special procedure: the join runs now
     steps.advance_when_stage_done(application)
 
@@ -281,8 +293,9 @@ def department_correction(application, actor, step, missing, note):
     if application.state == "in_progress":
         LIFECYCLE.fire("department_correction", application)
         clocks.pause(application)
-    elif application.state != "correction":
+    elif application.state not in ("correction", "suspended"):
         raise Conflict(f"办件当前状态 {application.state} 不能要求补正")
+    # while suspended the request is kept; the case goes to correction when the procedure ends
     record(
         application,
         "application.correction_requested",

@@ -1,16 +1,16 @@
 """Reading applications and the parts of a case every use case shares (presenting, accepting)."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from .. import catalog as catalog_rules
 from .. import clock
 from ..extensions import db
-from ..models import Application, CatalogItem
+from ..models import Application, CatalogItem, Step
 from ..rules.deadlines import CalendarUnavailable, add_working_days, working_days_between
 from ..rules.masking import mask_applicant
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
 from .context import adapters
-from .errors import NotFound, Unavailable
+from .errors import Invalid, NotFound, Unavailable
 from .records import Actor, events_of, record
 
 STAFF_ROLES_SEEING_ALL = {"window", "supervisor", "oversight", "admin"}
@@ -22,13 +22,25 @@ def due_after(start, working_days):
         return add_working_days(start, working_days, adapters().calendar)
     except CalendarUnavailable as exc:
         raise Unavailable(str(exc)) from exc
+    except OverflowError as exc:
+        raise Invalid(
+            "日期超出可计算范围 (date out of range)", {"start": ["out of range"]}
+        ) from exc
 
 
 def find(number: str, actor: Actor, *, for_update=False) -> Application:
-    """The application the actor may see; NotFound for unknown numbers and other departments'."""
+    """The application the actor may see; NotFound for unknown numbers and other departments'.
+
+    The number is normalised first, and one with a wrong check character is refused (400).
+    """
+    from .status import parse_number
+
+    number = parse_number(number)
     query = select(Application).where(Application.number == number)
     if for_update:
-        query = query.with_for_update(of=Application)
+        # FOR NO KEY UPDATE: does not block the FOR KEY SHARE that inserting rows referencing
+        # the case takes (access records, events), which would deadlock with fetch-and-lock
+        query = query.with_for_update(of=Application, key_share=True)
     application = db.session.scalar(query)
     if application is None or not visible_to(application, actor):
         raise NotFound(f"办件 {number} 不存在 (no application {number})")
@@ -40,7 +52,9 @@ def visible_to(application: Application, actor: Actor) -> bool:
     if actor.role in STAFF_ROLES_SEEING_ALL:
         return True
     if actor.role == "backoffice":
-        return actor.department in catalog_rules.departments_of(application.item.definition)
+        return actor.department in {s.department for s in application.steps} or (
+            actor.department in catalog_rules.departments_of(application.item.definition)
+        )
     return False
 
 
@@ -51,10 +65,17 @@ def touch(application: Application) -> None:
 
 
 def accept_now(application: Application, actor: Actor, *, trigger="accept", **kwargs) -> None:
-    """受理: fire the acceptance, start the clocks from today, and record it."""
+    """受理: fire the acceptance, start the clocks, and record it.
+
+    The clocks start today — or on the day of receipt when the 5-working-day notice limit has
+    passed (视为受理), even if a clerk accepts before the sweep does.
+    """
+    from .deeming import deemed_accepted
+
     before = application.state
+    start = application.received_at if deemed_accepted(application) else clock.now()
     LIFECYCLE.fire(trigger, application, **kwargs)
-    start_clocks(application, clock.now())
+    start_clocks(application, start)
     record(
         application,
         "application.accepted",
@@ -83,6 +104,14 @@ def conclude(application: Application) -> None:
     now = clock.now()
     application.concluded_at = now
     application.concluded_on = clock.local(now).date()
+    if application.pause_started_on is not None:  # ended while the clock was paused
+        application.paused_working_days = (application.paused_working_days or 0) + max(
+            working_days_between(
+                application.pause_started_on, application.concluded_on, adapters().calendar
+            ),
+            0,
+        )
+        application.pause_started_on = None
     if application.acceptance_date is not None:
         used = working_days_between(
             application.acceptance_date, application.concluded_on, adapters().calendar
@@ -154,8 +183,14 @@ def allowed_actions(application: Application, role: str) -> list[str]:
     ]
 
 
-def listing(actor: Actor, *, state=None, item_code=None, department=None, page=1, per_page=20):
-    """A page of applications the actor may see, newest first, and the total count."""
+def listing(
+    actor: Actor, *, state=None, item_code=None, department=None, warning=None, page=1, per_page=20
+):
+    """A page of applications the actor may see, newest first, and the total count.
+
+    ``department`` matches the lead department or any step's department; a department's own
+    systems see exactly the cases they have a step in.
+    """
     query = select(Application).join(CatalogItem, Application.item_id == CatalogItem.id)
     if actor.role == "backoffice":
         department = actor.department
@@ -163,8 +198,18 @@ def listing(actor: Actor, *, state=None, item_code=None, department=None, page=1
         query = query.where(Application.state == state)
     if item_code:
         query = query.where(Application.item_code == item_code)
+    if warning:
+        query = query.where(Application.warning_level == warning)
     if department:
-        query = query.where(CatalogItem.department == department)
+        has_step = (
+            select(Step.id)
+            .where(Step.application_id == Application.id, Step.department == department)
+            .exists()
+        )
+        if actor.role == "backoffice":
+            query = query.where(has_step)
+        else:
+            query = query.where(or_(CatalogItem.department == department, has_step))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(
         query.order_by(Application.id.desc()).offset((page - 1) * per_page).limit(per_page)

@@ -4,6 +4,7 @@ import logging
 import os
 
 from ..adapters.push import PushFailed
+from ..workflows import ActionNotAllowed, GuardViolation
 from . import outbox, tasks
 from .errors import ServiceError
 from .records import Actor
@@ -22,51 +23,68 @@ def deliver_outbox(senders: dict, limit: int = 50) -> int:
                 raise PushFailed(f"no sender for kind {message['kind']}")
             sender.send(message)
         except Exception as exc:  # any failure is retried later with backoff
-            outbox.failed(message["id"], f"{type(exc).__name__}: {exc}")
+            outbox.failed(message["id"], message["attempts"], f"{type(exc).__name__}: {exc}")
             continue
         outbox.delivered(message["id"])
         sent += 1
     return sent
 
 
-def serve_push_departments(adapters: dict, lock_seconds: float = 120, batch: int = 10) -> int:
-    """Claim push departments' tasks and call their systems; how many tasks were handled."""
+def serve_push_departments(adapters: dict, lock_seconds: float = 120) -> int:
+    """Claim push departments' tasks one at a time and call their systems; how many handled.
+
+    One at a time so a slow department cannot outlive the lease of tasks still waiting in a
+    batch; any failure of one task (network, a malformed or incomplete answer) is reported as a
+    failure of that task and never stops the dispatcher.
+    """
     handled = 0
     for department, adapter in adapters.items():
         actor = Actor(None, f"dispatcher-{department}", "backoffice", department)
         worker = f"dispatch-{department}-{os.getpid()}"
-        for task in tasks.fetch_and_lock(actor, tasks.Lease(worker, batch, lock_seconds)):
+        while True:
+            claimed = tasks.fetch_and_lock(actor, tasks.Lease(worker, 1, lock_seconds))
+            if not claimed:
+                break
             handled += 1
-            try:
-                answer = adapter.handle(task)
-                tasks.complete(
-                    task["id"],
-                    actor,
-                    worker,
-                    answer["outcome"],
-                    comment=answer.get("comment"),
-                    result=answer.get("result") or {},
-                    missing=answer.get("missing") or [],
-                )
-            except (PushFailed, ServiceError) as exc:
-                retries = DEFAULT_RETRIES if task["retries"] is None else task["retries"]
-                retries = max(retries - 1, 0)
-                log.warning(
-                    "push %s task %s failed (%s); retries left %s",
-                    department,
-                    task["id"],
-                    exc,
-                    retries,
-                )
-                try:
-                    tasks.failure(
-                        task["id"],
-                        actor,
-                        worker,
-                        str(getattr(exc, "detail", exc)),
-                        retries=retries,
-                        retry_seconds=2 ** (task["attempt"]),
-                    )
-                except ServiceError:
-                    log.exception("could not report failure of task %s", task["id"])
+            _push(adapter, actor, worker, claimed[0])
     return handled
+
+
+def _push(adapter, actor, worker, task):
+    try:
+        answer = adapter.handle(task)
+        tasks.complete(
+            task["id"],
+            actor,
+            worker,
+            answer["outcome"],
+            comment=answer.get("comment"),
+            result=answer.get("result") or {},
+            missing=answer.get("missing") or [],
+        )
+        return
+    except (PushFailed, ServiceError, GuardViolation, ActionNotAllowed) as exc:
+        reason = str(getattr(exc, "detail", None) or getattr(exc, "message", None) or exc)
+    except Exception as exc:  # a bug in an adapter must not stop the queue
+        log.exception("push to %s failed unexpectedly", actor.department)
+        reason = f"{type(exc).__name__}: {exc}"
+    retries = DEFAULT_RETRIES if task["retries"] is None else task["retries"]
+    retries = max(retries - 1, 0)
+    log.warning(
+        "push %s task %s failed (%s); retries left %s",
+        actor.department,
+        task["id"],
+        reason,
+        retries,
+    )
+    try:
+        tasks.failure(
+            task["id"],
+            actor,
+            worker,
+            reason[:4000],
+            retries=retries,
+            retry_seconds=2 ** min(task["attempt"], 10),
+        )
+    except ServiceError:
+        log.exception("could not report failure of task %s", task["id"])

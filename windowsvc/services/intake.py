@@ -146,7 +146,8 @@ def _prepare(body):
         errors["materials"] = [f"该事项没有材料 {', '.join(unknown)}"]
     deferred = body.get("deferred", [])
     promised = due_after(clock.today(), item.promised_days) if deferred else None
-    for code, message in materials.check_deferrals(definition, deferred, promised).items():
+    checks = materials.check_deferrals(definition, deferred, promised, clock.today())
+    for code, message in checks.items():
         errors.setdefault("deferred", []).append(f"{code}: {message}")
     delivery = body.get("delivery")
     if delivery:

@@ -64,17 +64,29 @@ def claim(limit: int = 20) -> list[dict]:
         ]
 
 
+def _leased(message_id: int, attempt: int):
+    """The message if this sender's lease (its attempt) is still the current one, else None."""
+    row = db.session.get(OutboxMessage, message_id)
+    if row is None or row.state != "sending" or row.attempts != attempt:
+        return None  # another sender took it over, or it was already sent
+    return row
+
+
 def delivered(message_id: int) -> None:
-    """Mark a message sent."""
+    """Mark a message sent (whichever sender got it through: it reached the receiver)."""
     with write_transaction():
         row = db.session.get(OutboxMessage, message_id)
-        row.state, row.sent_at, row.last_error = "sent", clock.now(), None
+        if row is not None and row.state != "sent":
+            row.state, row.sent_at, row.last_error = "sent", clock.now(), None
 
 
-def failed(message_id: int, error: str) -> None:
-    """Schedule another attempt with exponential backoff, or give up after MAX_ATTEMPTS."""
+def failed(message_id: int, attempt: int, error: str) -> None:
+    """Schedule another attempt with exponential backoff, or give up after MAX_ATTEMPTS; a
+    sender whose lease was taken over changes nothing (and a sent message is never undone)."""
     with write_transaction():
-        row = db.session.get(OutboxMessage, message_id)
+        row = _leased(message_id, attempt)
+        if row is None:
+            return
         row.last_error = error[:2000]
         if row.attempts >= MAX_ATTEMPTS:
             row.state = "dead"

@@ -19,6 +19,8 @@ from .errors import Conflict, Forbidden, Invalid, NotFound
 from .records import Actor, record
 from .wakeup import WAKEUP, announce
 
+MAX_WAIT_SECONDS = 30.0
+
 
 @dataclass(frozen=True)
 class Lease:
@@ -34,6 +36,7 @@ def fetch_and_lock(actor: Actor, leases, wait_seconds: float = 0) -> list[dict]:
     """Claim steps of the actor's department for one or more leases (topic groups, each with its
     own lock duration), at most ``max_tasks`` in all; long-poll up to ``wait_seconds``."""
     leases = [leases] if isinstance(leases, Lease) else list(leases)
+    wait_seconds = min(max(wait_seconds, 0.0), MAX_WAIT_SECONDS)
     deadline = time.monotonic() + wait_seconds
     if wait_seconds > 0:
         WAKEUP.ensure_watcher(db.engine)
@@ -159,6 +162,8 @@ def _load(task_id, actor: Actor) -> Step:
         key = int(task_id)
     except (TypeError, ValueError):
         raise NotFound(f"任务 {task_id} 不存在") from None
+    if not 0 < key < 2**31:
+        raise NotFound(f"任务 {task_id} 不存在")
     step = db.session.get(Step, key)
     if step is None or (actor.role == "backoffice" and step.department != actor.department):
         raise NotFound(f"任务 {task_id} 不存在")
@@ -175,7 +180,9 @@ def _locked_for_change(task_id, actor):
     application_id = step.application_id
     db.session.expire(step)
     application = db.session.scalar(
-        select(Application).where(Application.id == application_id).with_for_update(of=Application)
+        select(Application)
+        .where(Application.id == application_id)
+        .with_for_update(of=Application, key_share=True)
     )
     step = db.session.scalar(
         select(Step)

@@ -89,9 +89,9 @@ class WorkflowDefinition:
     def allowed(self, state: str, role: str | None = None, model=None) -> list[str]:
         """The triggers a ``role`` may fire from ``state`` (all roles when None).
 
-        A transition with ``offered_when`` (a predicate on the model) is offered only when the
-        predicate holds for ``model`` (never without a model): e.g. handing in deferred materials
-        is offered only while some are outstanding.
+        A transition with ``offered_when`` (a predicate on the model, which is None when the
+        caller has no model) is offered only when the predicate holds: e.g. handing in deferred
+        materials is offered only while some are outstanding.
         """
         offered = []
         for t in self.transitions:
@@ -101,7 +101,7 @@ class WorkflowDefinition:
             if role is not None and role not in self.actors_of(t["trigger"]):
                 continue
             when = t.get("offered_when")
-            if when is not None and (model is None or not when(model)):
+            if when is not None and not when(model):
                 continue
             offered.append(t["trigger"])
         return offered

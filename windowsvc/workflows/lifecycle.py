@@ -71,7 +71,9 @@ def correction_came_from_department(ed):
 
 
 def outstanding_deferrals(model) -> list:
-    """容缺 materials not handed in yet."""
+    """容缺 materials not handed in yet (none known without a model)."""
+    if model is None:
+        return []
     return [d for d in model.deferred or [] if not d.get("supplied_at")]
 
 
@@ -80,6 +82,11 @@ def has_outstanding_deferrals(ed):
     if not outstanding_deferrals(ed.model):
         raise GuardViolation("本件没有待补交的容缺材料", "materials")
     return True
+
+
+def not_yet_accepted(model) -> bool:
+    """受理/不予受理 belong to a case that was never accepted (not a department's correction)."""
+    return model is None or (model.details or {}).get("correction_origin") != "department"
 
 
 def has_reason_and_rights_notice(ed):
@@ -142,6 +149,8 @@ TRANSITIONS = [
         "source": ["submitted", "correction"],
         "dest": "accepted",
         "conditions": [materials_complete],
+        "unless": [correction_came_from_department],
+        "offered_when": not_yet_accepted,
         "actor": WINDOW,
     },
     {
@@ -179,6 +188,8 @@ TRANSITIONS = [
         "source": ["submitted", "correction"],
         "dest": "not_accepted",
         "conditions": [has_reason_and_rights_notice],
+        "unless": [correction_came_from_department],
+        "offered_when": not_yet_accepted,
         "actor": WINDOW,
     },
     {
