@@ -193,3 +193,23 @@ class TestOutboxLeases:
             from windowsvc.extensions import db
 
             assert db.session.get(OutboxMessage, first["id"]).state == "sent"
+
+
+class TestAttemptFencing:
+    def test_a_report_naming_an_older_attempt_is_refused(self, client, tokens, submit):
+        submit()
+        fetch = {"worker_id": "w", "max_tasks": 1, "lock_seconds": 600}
+        [task] = client.post(
+            "/api/v1/tasks/fetch-and-lock", json=fetch, headers=bearer(tokens["scjg"])
+        ).json
+        stale = client.post(
+            f"/api/v1/tasks/{task['id']}/complete",
+            json={"worker_id": "w", "outcome": "approve", "attempt": task["attempt"] - 1 or 99},
+            headers=bearer(tokens["scjg"]),
+        )
+        fresh = client.post(
+            f"/api/v1/tasks/{task['id']}/complete",
+            json={"worker_id": "w", "outcome": "approve", "attempt": task["attempt"]},
+            headers=bearer(tokens["scjg"]),
+        )
+        assert (stale.status_code, fresh.status_code) == (409, 204)

@@ -60,6 +60,10 @@ class CompleteIn(Schema):
     comment = fields.String(validate=validate.Length(max=4000))
     result = fields.Dict(load_default=dict)
     missing = fields.List(fields.String(), load_default=list)
+    attempt = fields.Integer(
+        validate=validate.Range(1, 2**31 - 1),
+        metadata={"description": "the attempt the task was handed out with (fencing token)"},
+    )
 
     @validates_schema
     def _outcome_needs(self, data, **_kwargs):

@@ -193,23 +193,33 @@ def _locked_for_change(task_id, actor):
     return application, step
 
 
-def _require_lease(step: Step, worker_id: str):
-    """The fence: only the worker holding a live lease may report on the step."""
+def _require_lease(step: Step, worker_id: str, attempt: int | None = None):
+    """The fence: only the worker holding a live lease — of the attempt it was handed, when it
+    says which — may report on the step."""
     if step.state != "locked":
         raise Conflict(f"任务 {step.id} 当前状态为 {step.state}, 未被锁定 (not locked)")
     if step.lock_owner != worker_id:
         raise Conflict(f"任务 {step.id} 由其他办理端锁定 (locked by another worker)")
     if step.lock_expires_at <= clock.now():
         raise Conflict(f"任务 {step.id} 的锁已过期, 请重新获取 (lock expired)")
+    if attempt is not None and attempt != step.attempt:
+        raise Conflict(f"任务 {step.id} 已被重新分派 (attempt {step.attempt}, not {attempt})")
 
 
 def complete(
-    task_id, actor: Actor, worker_id: str, outcome: str, comment=None, result=None, missing=()
+    task_id,
+    actor: Actor,
+    worker_id: str,
+    outcome: str,
+    comment=None,
+    result=None,
+    missing=(),
+    attempt: int | None = None,
 ) -> None:
     """Report a step's outcome; the AND-join runs in the same transaction."""
     with write_transaction():
         application, step = _locked_for_change(task_id, actor)
-        _require_lease(step, worker_id)
+        _require_lease(step, worker_id, attempt)
         if outcome == "correction":
             _ask_correction(application, step, actor, worker_id, comment, missing)
             return
