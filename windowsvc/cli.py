@@ -267,7 +267,8 @@ def audit_checkpoint():
 @click.option("--every", default=0.0, help="repeat every N seconds (0: once)")
 @with_appcontext
 def sweep_command(every):
-    """Run the timers: deemed acceptance, 容缺 deadlines, expired leases, warnings, checkpoint."""
+    """Run the timers: deemed acceptance, 容缺 deadlines, expired leases, warnings, default
+    ratings, checkpoint."""
     import time
 
     from .services import sweep
@@ -277,12 +278,15 @@ def sweep_command(every):
         click.echo(
             f"deemed accepted {len(report.deemed_accepted)}, terminated {len(report.terminated)}, "
             f"leases released {report.leases_released}, warnings changed "
-            f"{report.warnings_changed}, checkpoint {'yes' if report.checkpoint else 'no'}"
+            f"{report.warnings_changed}, default ratings {len(report.default_ratings)}, "
+            f"checkpoint {'yes' if report.checkpoint else 'no'}"
         )
         if report.checkpoint_refused:
             click.echo(f"AUDIT: {report.checkpoint_refused}", err=True)
+        for failure in report.failures:
+            click.echo(f"FAILED {failure}", err=True)
         if not every:
-            sys.exit(1 if report.checkpoint_refused else 0)
+            sys.exit(1 if report.checkpoint_refused or report.failures else 0)
         time.sleep(every)
 
 

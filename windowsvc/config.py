@@ -13,10 +13,12 @@ class Defaults:
     CALENDAR_OVERRIDES = None  # path to a JSON file, or inline JSON
     WARNING_DAYS = 2
     RED_CARD_DAYS = 3
-    RATING_RECTIFY_DAYS = 5
+    RATING_RECTIFY_DAYS = 5  # working days a department has to close a bad rating's rectification
+    DEFAULT_RATING_DAYS = None  # working days after which no rating counts as 满意 (None: off)
     RATELIMIT_STORAGE_URI = "memory://"
     STATUS_FAILURES_PER_CLIENT = "10 per 10 minutes"
     STATUS_FAILURES_PER_NUMBER = "5 per hour"
+    STATUS_LOOKUPS_PER_NUMBER = "60 per hour"  # every lookup, counted before it runs
     IDEMPOTENCY_STALE_SECONDS = 120
     MAX_CONTENT_LENGTH = 256 * 1024
     EVIDENCE_SOURCE = "none"  # none | simulated | http(s)://… (一证通办 shared data)

@@ -47,8 +47,8 @@ class TestRoles:
         assert own.status_code == 200
         assert other.status_code == 404
         assert other.json["detail"] == client.get(
-            "/api/v1/applications/3301002026030210000019", headers=bearer(tokens["zjj"])
-        ).json["detail"].replace("3301002026030210000019", number)
+            "/api/v1/applications/3301002026030210009997", headers=bearer(tokens["zjj"])
+        ).json["detail"].replace("3301002026030210009997", number)
 
     def test_a_department_lists_only_its_own_cases(self, client, tokens, submit):
         submit()

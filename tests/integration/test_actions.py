@@ -57,7 +57,7 @@ class TestStateRules:
         assert response.status_code == 404
 
     def test_an_unknown_number_is_404(self, act):
-        assert act("3301002026030210000019", "accept", version=1).status_code == 404
+        assert act("3301002026030210009997", "accept", version=1).status_code == 404
 
 
 class TestPreReviewAndCorrection:

@@ -142,12 +142,14 @@ class TestPushDepartments:
         number = submit().json["number"]
         with app.app_context():
             handled = dispatch.serve_push_departments({"scjg": HttpDepartmentPush(url)})
-        assert handled == 1
+        # both of the item's stages belong to scjg: the dispatcher serves the second as it opens
+        assert handled == 2
         key, task = received[0]
         assert task["application"]["number"] == number and key == f"{task['id']}:1"
         case = client.get(f"/api/v1/applications/{number}", headers=bearer(tokens["window"])).json
-        assert case["steps"][0]["state"] == "completed"
+        assert [s["state"] for s in case["steps"]] == ["completed", "completed"]
         assert case["steps"][0]["result"] == {"licence_no": "JY13301000001"}
+        assert case["state"] == "result_ready"
 
     def test_a_failing_department_is_retried_then_raises_an_incident(
         self, app, client, tokens, serve, submit, frozen_clock

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from ..extensions import limiter
 from ..services import status
 from .auth import PUBLIC, allow
-from .schemas import LocalDateTime
+from .schemas import LocalDateTime, RatingOut
 
 blp = Blueprint("status", __name__, url_prefix="/api/v1", description="办件查询 (citizens)")
 
@@ -46,7 +46,7 @@ class StatusOut(Schema):
     timeline = fields.List(fields.Nested(TimelineEntry))
     result = fields.Dict(allow_none=True)
     can_rate = fields.Boolean()
-    rating = fields.Dict(allow_none=True)
+    rating = fields.Nested(RatingOut, allow_none=True)
 
 
 def _failed(response):
@@ -67,17 +67,29 @@ def _number_limit():
     return current_app.config["STATUS_FAILURES_PER_NUMBER"]
 
 
+def _number_ceiling():
+    return current_app.config["STATUS_LOOKUPS_PER_NUMBER"]
+
+
+# Every endpoint taking number + query code (status, ratings) draws on the same failure budget:
+# guessing a code through one must not buy fresh attempts on another.
+QUERY_CODE_LIMITS = [
+    limiter.shared_limit(_client_limit, "status-client", deduct_when=_failed),
+    limiter.shared_limit(
+        _number_limit,
+        "status-number",
+        key_func=_number_key,
+        deduct_when=lambda r: r.status_code == 404,
+    ),
+    # Failures are only counted once answered, so concurrent guesses could all pass the check
+    # above; this ceiling counts every lookup up front and bounds that race.
+    limiter.shared_limit(_number_ceiling, "status-number-all", key_func=_number_key),
+]
+
+
 @blp.route("/status")
 class Status(MethodView):
-    decorators = [
-        limiter.limit(_client_limit, deduct_when=_failed, scope="status-client"),
-        limiter.limit(
-            _number_limit,
-            key_func=_number_key,
-            deduct_when=lambda r: r.status_code == 404,
-            scope="status-number",
-        ),
-    ]
+    decorators = QUERY_CODE_LIMITS
 
     @allow(PUBLIC)
     @blp.arguments(StatusIn)

@@ -4,6 +4,7 @@
   accepted as of the day of receipt (Art 32).
 - 补正超时驳回: a 容缺 commitment date passed without the material → the case is terminated.
 - Expired leases go back to the queue; warning levels are refreshed; an audit checkpoint is taken.
+- 默认好评 (when DEFAULT_RATING_DAYS is set): a case unrated that long counts as 满意.
 """
 
 import logging
@@ -15,17 +16,18 @@ from sqlalchemy import String, cast, select, update
 from .. import clock
 from ..db import write_transaction
 from ..extensions import db
-from ..models import Application, OutboxMessage, Step
-from ..rules.deadlines import add_working_days
+from ..models import Application, Step
+from ..rules.deadlines import CalendarUnavailable, add_working_days
 from ..workflows.lifecycle import LIFECYCLE, outstanding_deferrals
-from . import audit, oversight, steps
+from . import audit, oversight, ratings, steps
 from .applications import conclude, start_clocks, touch
 from .context import adapters
+from .deeming import NOTICE_DAYS, deemed_accepted, notice_limit
+from .errors import ServiceError
 from .records import SYSTEM, record, transition
 from .wakeup import announce
 
 log = logging.getLogger(__name__)
-NOTICE_DAYS = 5
 OPEN_STATES = ("accepted", "in_progress", "suspended", "correction")
 
 
@@ -37,17 +39,28 @@ class SweepReport:
     terminated: list[str] = field(default_factory=list)
     leases_released: int = 0
     warnings_changed: int = 0
+    default_ratings: list[str] = field(default_factory=list)
     checkpoint: bool = False
     checkpoint_refused: str | None = None
+    failures: list[str] = field(default_factory=list)
 
 
 def run() -> SweepReport:
-    """Run every timer once."""
+    """Run every timer once; one timer failing (e.g. a calendar year without data) is reported
+    and does not keep the others from running."""
     report = SweepReport()
-    report.deemed_accepted = deem_acceptances()
-    report.terminated = terminate_missed_commitments()
-    report.leases_released = release_expired_leases()
-    report.warnings_changed = oversight.update_warning_levels()
+    for name, timer in (
+        ("deemed_accepted", deem_acceptances),
+        ("terminated", terminate_missed_commitments),
+        ("leases_released", release_expired_leases),
+        ("warnings_changed", oversight.update_warning_levels),
+        ("default_ratings", ratings.give_default_ratings),
+    ):
+        try:
+            setattr(report, name, timer())
+        except (ServiceError, CalendarUnavailable) as exc:
+            log.error("sweep: %s failed: %s", name, exc)
+            report.failures.append(f"{name}: {getattr(exc, 'detail', exc)}")
     try:
         audit.checkpoint()
         report.checkpoint = True
@@ -66,22 +79,6 @@ def _last_receipt_day_past_notice_limit(today):
     return day
 
 
-def _notice_delivered_on(application):
-    """When the correction notice reached the applicant (on the spot, or by the outbox)."""
-    correction = (application.details or {}).get("correction") or {}
-    if correction.get("delivered_at"):
-        return clock.local(datetime.fromisoformat(correction["delivered_at"])).date()
-    key = correction.get("notice_key")
-    if not key:
-        return None
-    sent = db.session.scalar(
-        select(OutboxMessage.sent_at).where(
-            OutboxMessage.dedupe_key == key, OutboxMessage.state == "sent"
-        )
-    )
-    return clock.local(sent).date() if sent else None
-
-
 def deem_acceptances() -> list[str]:
     """视为受理 for every case whose notice limit passed without a delivered correction notice."""
     today = clock.today()
@@ -98,16 +95,14 @@ def deem_acceptances() -> list[str]:
     for application_id in candidates:
         with write_transaction():
             application = db.session.scalar(
-                select(Application).where(Application.id == application_id).with_for_update()
+                select(Application)
+                .where(Application.id == application_id)
+                .with_for_update(key_share=True)
             )
-            if application.state not in ("submitted", "correction") or application.acceptance_date:
+            if not deemed_accepted(application):
                 continue
             received_on = clock.local(application.received_at).date()
-            limit = add_working_days(received_on, NOTICE_DAYS, adapters().calendar)
-            if application.state == "correction":
-                delivered = _notice_delivered_on(application)
-                if delivered is not None and delivered <= limit:
-                    continue
+            limit = notice_limit(application)
             touch(application)
             before = application.state
             LIFECYCLE.fire("deem_accepted", application)
@@ -143,7 +138,9 @@ def terminate_missed_commitments() -> list[str]:
     for application_id in candidates:
         with write_transaction():
             application = db.session.scalar(
-                select(Application).where(Application.id == application_id).with_for_update()
+                select(Application)
+                .where(Application.id == application_id)
+                .with_for_update(key_share=True)
             )
             overdue = [
                 d
