@@ -12,6 +12,8 @@ from windowsvc import clock
 
 POSTGRES_REQUIRED = os.environ.get("WINDOWSVC_TEST_POSTGRES") == "required"
 TABLES = (
+    "rectifications",
+    "ratings",
     "outbox",
     "steps",
     "events",

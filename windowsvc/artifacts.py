@@ -4,8 +4,9 @@ import json
 from importlib import resources
 
 from .workflows.lifecycle import LIFECYCLE
+from .workflows.rectification import RECTIFICATION
 
-WORKFLOWS = [LIFECYCLE]
+WORKFLOWS = [LIFECYCLE, RECTIFICATION]
 
 
 def _json(data) -> str:

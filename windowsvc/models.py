@@ -275,3 +275,62 @@ class AuditCheckpoint(db.Model):
     event_count: Mapped[int] = mapped_column(Integer, nullable=False)
     case_count: Mapped[int] = mapped_column(Integer, nullable=False)
     digest: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class Rating(db.Model):
+    """好差评: the applicant's one rating of a concluded case (一事一评); never deleted.
+
+    It attaches to the case, the window that accepted it and every department that handled a
+    step. The rater is the applicant by definition and is not stored again.
+    """
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    level: Mapped[int] = mapped_column(Integer)
+    tags = mapped_column(Json, nullable=False, default=list)
+    comment: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    window_principal_id: Mapped[int | None] = mapped_column(ForeignKey("principals.id"))
+    departments = mapped_column(Json, nullable=False, default=list)
+    # 默认好评: given by the sweep when no rating came within the configured working days
+    is_default: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # an upheld appeal (申诉成立) takes the rating out of the statistics, nothing more
+    excluded: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    excluded_at = mapped_column(UTCDateTime)
+    rated_at = mapped_column(UTCDateTime, nullable=False)
+    rated_on = mapped_column(Date, nullable=False, index=True)
+
+    application = relationship(Application)
+
+
+class Rectification(db.Model):
+    """差评整改: the work order a bad rating opens for the responsible department."""
+
+    __tablename__ = "rectifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"), unique=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    department: Mapped[str] = mapped_column(String(40), index=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    due_date = mapped_column(Date, nullable=False)
+    opened_at = mapped_column(UTCDateTime, nullable=False)
+    contacted_at = mapped_column(UTCDateTime)
+    follow_up_summary: Mapped[str | None] = mapped_column(Text)
+    followed_up_at = mapped_column(UTCDateTime)
+    measures: Mapped[str | None] = mapped_column(Text)
+    explanation: Mapped[str | None] = mapped_column(Text)
+    closed_at = mapped_column(UTCDateTime)
+    appeal_reason: Mapped[str | None] = mapped_column(Text)
+    appealed_at = mapped_column(UTCDateTime)
+    appealed_from: Mapped[str | None] = mapped_column(String(20))
+    appeal_upheld: Mapped[bool | None] = mapped_column(Boolean)
+    appeal_decision: Mapped[str | None] = mapped_column(Text)
+    appeal_decided_at = mapped_column(UTCDateTime)
+    verdict: Mapped[str | None] = mapped_column(String(30))
+    verdict_at = mapped_column(UTCDateTime)
+    updated_at = mapped_column(UTCDateTime, nullable=False)
+
+    rating = relationship(Rating, backref=backref("rectification", uselist=False))
+    application = relationship(Application)

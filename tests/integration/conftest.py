@@ -136,3 +136,35 @@ def served(app):
     http.shutdown()
     http.server_close()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def conclude(submit, decide, act):
+    """Submit a case, have it decided and (when approved) delivered; its number and query code."""
+
+    def _conclude(body=None, outcome="approve", token=None):
+        response = submit(body, token=token)
+        assert response.status_code == 201, response.json
+        created = response.json
+        if created["state"] == "submitted":  # online: the window's pre-review accepts it
+            assert act(created["number"], "accept").status_code == 200
+        decide(created["number"], outcome)
+        if outcome == "approve":
+            delivered = act(created["number"], "deliver", {"method": "window"})
+            assert delivered.status_code == 200, delivered.json
+        return created["number"], created["query_code"]
+
+    return _conclude
+
+
+@pytest.fixture
+def rate(client):
+    """POST a rating with number + query code."""
+
+    def _rate(number, query_code, level, tags=(), comment=""):
+        body = {"number": number, "query_code": query_code, "level": level, "tags": list(tags)}
+        if comment:
+            body["comment"] = comment
+        return client.post("/api/v1/ratings", json=body)
+
+    return _rate

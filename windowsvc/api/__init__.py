@@ -56,6 +56,8 @@ def register(app):
         camunda,
         items,
         oversight,
+        ratings,
+        rectifications,
         status,
         tasks,
         utilities,
@@ -64,7 +66,18 @@ def register(app):
 
     api = Api(app, spec_kwargs={"info": {"description": "windowsvc — 一窗受理 workflow engine"}})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for module in (items, applications, tasks, status, utilities, audit, oversight, access):
+    for module in (
+        items,
+        applications,
+        tasks,
+        status,
+        utilities,
+        audit,
+        oversight,
+        access,
+        ratings,
+        rectifications,
+    ):
         api.register_blueprint(module.blp)
     app.register_blueprint(utilities.probes)
     app.register_blueprint(camunda.bp)

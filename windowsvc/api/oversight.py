@@ -68,6 +68,17 @@ class RefusalFlag(Schema):
     concluded_on = fields.Date(allow_none=True)
 
 
+class RectificationFlag(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    item_code = fields.String()
+    department = fields.String()
+    state = fields.String()
+    state_label = fields.String()
+    due_date = fields.Date()
+    working_days_over = fields.Integer()
+
+
 class WarningsOut(Schema):
     as_of = fields.Date()
     warning_days = fields.Integer()
@@ -76,6 +87,10 @@ class WarningsOut(Schema):
     cases = fields.List(fields.Nested(CaseWarning))
     steps = fields.List(fields.Nested(StepWarning))
     refusals_without_reason = fields.List(fields.Nested(RefusalFlag))
+    rectifications_overdue = fields.List(
+        fields.Nested(RectificationFlag),
+        metadata={"description": "差评整改 work orders still open after their due date"},
+    )
 
 
 class StatsArgs(Schema):

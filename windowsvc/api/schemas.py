@@ -5,6 +5,7 @@ import unicodedata
 from marshmallow import Schema, fields, pre_load, validate
 
 from ..clock import local
+from ..rules.ratings import ALL_TAGS, VERDICTS
 
 
 class LocalDateTime(fields.DateTime):
@@ -63,6 +64,33 @@ class Page(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer()
+
+
+# 好差评 as its rater sees it (ratings and the citizen status view)
+class PublicRectification(Schema):
+    id = fields.Integer()
+    state = fields.String()
+    state_label = fields.String()
+    due_date = fields.Date()
+    measures = fields.String(allow_none=True, metadata={"description": "once closed"})
+    explanation = fields.String(allow_none=True, metadata={"description": "once closed"})
+    closed_at = LocalDateTime(allow_none=True)
+    can_rate = fields.Boolean(metadata={"description": "the verdict may be given now"})
+    verdict = fields.String(allow_none=True, metadata={"enum": list(VERDICTS)})
+    verdict_label = fields.String(allow_none=True)
+
+
+class RatingOut(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    level = fields.Integer()
+    level_label = fields.String()
+    tags = fields.List(fields.String(metadata={"enum": list(ALL_TAGS)}))
+    tag_labels = fields.List(fields.String())
+    comment = fields.String()
+    at = LocalDateTime()
+    default = fields.Boolean(metadata={"description": "默认好评 given by the system"})
+    rectification = fields.Nested(PublicRectification, allow_none=True)
 
 
 def strip_strings(data):

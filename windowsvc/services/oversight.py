@@ -15,6 +15,7 @@ from ..models import Application, CatalogItem, Step
 from ..rules.deadlines import CalendarUnavailable
 from ..rules.warnings import LEVELS, Thresholds, assess, horizon, severity
 from ..workflows.step import OPEN_STATES as OPEN_STEP_STATES
+from . import rectification_views
 from .context import adapters, setting
 from .errors import Unavailable
 from .records import SYSTEM, record
@@ -75,12 +76,14 @@ def _worst(promised, legal):
 
 
 def warnings(department: str | None = None) -> dict:
-    """Open cases and steps with a level today, flags, and refusals recorded without a reason."""
+    """Open cases and steps with a level today, flags, refusals recorded without a reason, and
+    差评整改 work orders past their due date."""
     today, limits = clock.today(), thresholds()
     last = _horizon(today, limits)
     cases = _case_warnings(today, last, limits, department)
     steps = _step_warnings(today, last, limits, department)
     refusals = _refusals_without_reason(department)
+    rectifications_overdue = rectification_views.overdue(department)
     summary = {level: sum(c["level"] == level for c in cases) for level in LEVELS}
     summary.update(
         legal_overdue=sum(c["legal_overdue"] for c in cases),
@@ -88,6 +91,7 @@ def warnings(department: str | None = None) -> dict:
         steps=len(steps),
         stage_overtime=sum(s["stage_overtime"] for s in steps),
         refusals_without_reason=len(refusals),
+        rectifications_overdue=len(rectifications_overdue),
     )
     return {
         "as_of": today,
@@ -97,6 +101,7 @@ def warnings(department: str | None = None) -> dict:
         "cases": cases,
         "steps": steps,
         "refusals_without_reason": refusals,
+        "rectifications_overdue": rectifications_overdue,
     }
 
 
@@ -226,7 +231,9 @@ def _update_batch(ids, today, limits) -> int:
     changed = 0
     # a case another transaction holds is left for the next sweep
     rows = db.session.scalars(
-        select(Application).where(Application.id.in_(ids)).with_for_update(skip_locked=True)
+        select(Application)
+        .where(Application.id.in_(ids))
+        .with_for_update(skip_locked=True, key_share=True)
     )
     for application in rows:
         level, details = _stored_level(application, today, limits)

@@ -8,7 +8,7 @@ from ..models import Application
 from ..rules import acceptance_number
 from ..rules.masking import mask_applicant
 from ..security import query_code_matches
-from ..workflows.lifecycle import CONCLUDED, LIFECYCLE
+from ..workflows.lifecycle import LIFECYCLE
 from ..workflows.step import STEP
 from .catalog import department_names
 from .context import setting
@@ -34,6 +34,10 @@ PUBLIC_EVENTS = {
     "application.delivered": "已送达",
     "application.terminated": "已终止",
     "application.archived": "已归档",
+    "rating.given": "已评价",
+    "rectification.opened": "差评已转部门整改",
+    "rectification.followed_up": "已回访",
+    "rectification.closed": "整改已办结",
 }
 
 
@@ -58,6 +62,8 @@ def authenticate(number_text: str, query_code: str) -> Application:
 
 def lookup(number_text: str, query_code: str) -> dict:
     """The public view of an application: nothing outside this allow-list leaves the server."""
+    from .ratings import for_status  # ratings authenticates through this module
+
     application = authenticate(number_text, query_code)
     details = application.details or {}
     timeline = [
@@ -80,8 +86,7 @@ def lookup(number_text: str, query_code: str) -> dict:
         "progress": _progress(application),
         "timeline": timeline,
         "result": _result(application, details),
-        "can_rate": application.state in CONCLUDED,
-        "rating": None,
+        **for_status(application),
     }
 
 
