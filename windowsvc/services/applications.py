@@ -47,6 +47,18 @@ def find(number: str, actor: Actor, *, for_update=False) -> Application:
     return application
 
 
+def lock(application_id: int) -> Application:
+    """The case row, locked for the rest of the transaction.
+
+    FOR NO KEY UPDATE on PostgreSQL: it does not block the FOR KEY SHARE that inserting rows
+    referencing the case takes (events, access records), which would deadlock with
+    fetch-and-lock. SQLite's BEGIN IMMEDIATE has already serialised the writers.
+    """
+    return db.session.scalar(
+        select(Application).where(Application.id == application_id).with_for_update(key_share=True)
+    )
+
+
 def visible_to(application: Application, actor: Actor) -> bool:
     """Staff see every case; a department sees only the cases it has a step in."""
     if actor.role in STAFF_ROLES_SEEING_ALL:

@@ -17,6 +17,7 @@ from ..rules import ratings as rules
 from ..workflows.lifecycle import CONCLUDED
 from . import rectification_views, rectifications
 from .applications import due_after
+from .applications import lock as lock_application
 from .context import setting
 from .errors import Conflict, Invalid, NotFound
 from .records import CITIZEN, SYSTEM, Actor, record
@@ -147,11 +148,7 @@ def give_default_ratings() -> list[str]:
     given = []
     for application_id in candidates:
         with write_transaction():
-            application = db.session.scalar(
-                select(Application)
-                .where(Application.id == application_id)
-                .with_for_update(key_share=True)
-            )
+            application = lock_application(application_id)
             since = rateable_since(application)
             if rating_of(application) is not None or since is None:
                 continue

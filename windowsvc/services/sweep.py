@@ -21,6 +21,7 @@ from ..rules.deadlines import CalendarUnavailable, add_working_days
 from ..workflows.lifecycle import LIFECYCLE, outstanding_deferrals
 from . import audit, oversight, ratings, steps
 from .applications import conclude, start_clocks, touch
+from .applications import lock as lock_application
 from .context import adapters
 from .deeming import NOTICE_DAYS, deemed_accepted, notice_limit
 from .errors import ServiceError
@@ -94,11 +95,7 @@ def deem_acceptances() -> list[str]:
     deemed = []
     for application_id in candidates:
         with write_transaction():
-            application = db.session.scalar(
-                select(Application)
-                .where(Application.id == application_id)
-                .with_for_update(key_share=True)
-            )
+            application = lock_application(application_id)
             if not deemed_accepted(application):
                 continue
             received_on = clock.local(application.received_at).date()
@@ -137,11 +134,7 @@ def terminate_missed_commitments() -> list[str]:
     terminated = []
     for application_id in candidates:
         with write_transaction():
-            application = db.session.scalar(
-                select(Application)
-                .where(Application.id == application_id)
-                .with_for_update(key_share=True)
-            )
+            application = lock_application(application_id)
             overdue = [
                 d
                 for d in outstanding_deferrals(application)

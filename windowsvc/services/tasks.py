@@ -10,10 +10,11 @@ from sqlalchemy.orm import joinedload
 from .. import clock
 from ..db import is_postgres, write_transaction
 from ..extensions import db
-from ..models import Application, Step
+from ..models import Step
 from ..workflows.step import STEP
 from . import access
 from . import steps as stages
+from .applications import lock as lock_application
 from .applications import touch
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .records import Actor, record
@@ -179,11 +180,7 @@ def _locked_for_change(task_id, actor):
         return step.application, step  # BEGIN IMMEDIATE already serialises the writers
     application_id = step.application_id
     db.session.expire(step)
-    application = db.session.scalar(
-        select(Application)
-        .where(Application.id == application_id)
-        .with_for_update(of=Application, key_share=True)
-    )
+    application = lock_application(application_id)
     step = db.session.scalar(
         select(Step)
         .where(Step.id == int(task_id))
