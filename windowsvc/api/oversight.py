@@ -156,13 +156,18 @@ class Stats(MethodView):
     @blp.response(200, StatsOut)
     def get(self, args):
         """统计指标 — indicators per department, item, channel or window; format=csv for CSV."""
-        start, end = indicators.period(args.get("date_from"), args.get("date_to"))
-        if args["format"] == "json":
-            return indicators.stats(start, end, args["group_by"])
-        text = indicators.stats_csv(start, end, args["group_by"])
-        name = f"oversight-stats-{args['group_by']}-{start}-{end}.csv"
-        return Response(
-            text,
-            content_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return stats_answer(args, indicators, "oversight-stats")
+
+
+def stats_answer(args, service, name: str):
+    """Indicators of ``service`` (a module with stats and stats_csv) as JSON, or a CSV file."""
+    start, end = indicators.period(args.get("date_from"), args.get("date_to"))
+    if args["format"] == "json":
+        return service.stats(start, end, args["group_by"])
+    text = service.stats_csv(start, end, args["group_by"])
+    filename = f"{name}-{args['group_by']}-{start}-{end}.csv"
+    return Response(
+        text,
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,15 +1,13 @@
 """好差评: the applicant's rating and verdict (number + query code); the oversight indicators."""
 
-from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from ..rules.ratings import VERDICTS
 from ..services import rating_indicators, ratings
-from ..services.indicators import period
 from .auth import PUBLIC, allow
-from .oversight import StatsArgs
+from .oversight import StatsArgs, stats_answer
 from .schemas import RatingOut
 from .status import QUERY_CODE_LIMITS, StatusIn
 
@@ -116,13 +114,4 @@ class RatingStats(MethodView):
     @blp.response(200, RatingStatsOut)
     def get(self, args):
         """好差评统计 — distribution and rates per department, item, window or channel."""
-        start, end = period(args.get("date_from"), args.get("date_to"))
-        if args["format"] == "json":
-            return rating_indicators.stats(start, end, args["group_by"])
-        text = rating_indicators.stats_csv(start, end, args["group_by"])
-        name = f"oversight-ratings-{args['group_by']}-{start}-{end}.csv"
-        return Response(
-            text,
-            content_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return stats_answer(args, rating_indicators, "oversight-ratings")

@@ -130,9 +130,14 @@ def stats(date_from=None, date_to=None, group_by="department") -> dict:
 def stats_csv(date_from=None, date_to=None, group_by="department") -> str:
     """The per-group indicators as CSV text with a header row (empty cells for no value)."""
     result = stats(date_from, date_to, group_by)
+    return csv_table(result["group_by"], result["groups"], COLUMNS)
+
+
+def csv_table(group_by: str, groups: list[dict], columns) -> str:
+    """Rows of indicators (one per group) as CSV with a header row; None is an empty cell."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([result["group_by"], *COLUMNS])
-    for group in result["groups"]:
-        writer.writerow([group["group"], *("" if group[c] is None else group[c] for c in COLUMNS)])
+    writer.writerow([group_by, *columns])
+    for group in groups:
+        writer.writerow([group["group"], *("" if group[c] is None else group[c] for c in columns)])
     return out.getvalue()

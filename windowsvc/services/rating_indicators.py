@@ -5,9 +5,6 @@ Ratings count by the day they were given; 主动评价率 is over the cases conc
 range, each counted as rated when it has a rating its applicant gave (not a default one).
 """
 
-import csv
-import io
-
 from sqlalchemy import and_, case, func, select
 
 from .. import clock
@@ -16,7 +13,7 @@ from ..models import Application, CatalogItem, Principal, Rating, Rectification
 from ..rules.ratings import BAD_LEVELS, GOOD_LEVELS, LEVELS, rate
 from ..workflows.rectification import OPEN_STATES
 from .errors import Invalid
-from .indicators import GROUP_BY, period
+from .indicators import GROUP_BY, csv_table, period
 from .ratings import rateable
 
 CLOSED = ("closed", "assessed")
@@ -147,10 +144,8 @@ def stats(date_from=None, date_to=None, group_by="department") -> dict:
 def stats_csv(date_from=None, date_to=None, group_by="department") -> str:
     """The per-group indicators as CSV text with a header row (empty cells for no value)."""
     result = stats(date_from, date_to, group_by)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([result["group_by"], *COLUMNS])
-    for group in result["groups"]:
-        row = {**group, **{f"level_{n}": v for n, v in group["distribution"].items()}}
-        writer.writerow([group["group"], *("" if row[c] is None else row[c] for c in COLUMNS)])
-    return out.getvalue()
+    rows = [
+        {**group, **{f"level_{n}": v for n, v in group["distribution"].items()}}
+        for group in result["groups"]
+    ]
+    return csv_table(result["group_by"], rows, COLUMNS)
