@@ -20,6 +20,7 @@ class ChineseWorkingCalendar:
     def __init__(self, overrides: dict[date, bool] | None = None, extra_years=()):
         self.overrides = dict(overrides or {})
         self.extra_years = set(extra_years)
+        self._package_days: dict[date, bool] = {}  # the package's data never changes
 
     def is_working_day(self, day: date) -> bool:
         """True on a working day."""
@@ -27,10 +28,13 @@ class ChineseWorkingCalendar:
             return self.overrides[day]
         if day.year in self.extra_years:
             return day.weekday() < 5
-        try:
-            return chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            raise CalendarUnavailable(day.year) from None
+        known = self._package_days.get(day)
+        if known is None:
+            try:
+                known = self._package_days[day] = chinese_calendar.is_workday(day)
+            except NotImplementedError:
+                raise CalendarUnavailable(day.year) from None
+        return known
 
     @classmethod
     def from_config(cls, value):

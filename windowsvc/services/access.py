@@ -1,6 +1,6 @@
 """行为监控: who looked at a case's full personal data, and when."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from .. import clock
 from ..extensions import db
@@ -20,6 +20,26 @@ def note(application_id: int, actor: Actor, purpose: str) -> None:
             purpose=purpose,
             at=clock.now(),
         )
+    )
+
+
+def note_many(application_ids, actor: Actor, purpose: str, connection) -> None:
+    """``note`` for several cases at once, on the caller's Core connection (fetch-and-lock)."""
+    at = clock.now()
+    connection.execute(
+        insert(AccessRecord),
+        [
+            {
+                "application_id": application_id,
+                "principal_id": actor.id,
+                "principal_name": actor.name,
+                "role": actor.role,
+                "department": actor.department,
+                "purpose": purpose,
+                "at": at,
+            }
+            for application_id in application_ids
+        ],
     )
 
 

@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -44,8 +45,12 @@ def submit(actor: Actor, key: str, body: dict, render) -> IntakeResult:
         prepared = _prepare(body)
         with write_transaction():
             created = _create(actor, body, prepared, render)
-            row = db.session.get(IdempotencyKey, (actor.id, key))
-            row.status, row.response_status, row.response_body = "done", 201, _sealed(created)
+            db.session.execute(
+                update(IdempotencyKey)
+                .where(IdempotencyKey.principal_id == actor.id, IdempotencyKey.key == key)
+                .values(status="done", response_status=201, response_body=_sealed(created))
+                .execution_options(synchronize_session=False)
+            )
         return IntakeResult(created, False)
     except BaseException:
         _release_key(actor, key, request_hash)

@@ -4,7 +4,7 @@ by the receiver through the message key)."""
 
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 
 from .. import clock
 from ..db import write_transaction
@@ -15,21 +15,30 @@ LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
 
 
+_INSERT_MESSAGE = insert(OutboxMessage.__table__)
+
+
 def enqueue(kind: str, target: str, payload: dict, dedupe_key: str, application_id=None) -> None:
-    """Add a message inside the caller's transaction; the key is unique (one message per cause)."""
+    """Add a message inside the caller's transaction; the key is unique (one message per cause).
+
+    Inserted at once through Core: a duplicate key fails here, in the causing transaction.
+    """
     now = clock.now()
-    db.session.add(
-        OutboxMessage(
-            application_id=application_id,
-            kind=kind,
-            target=target,
-            payload=payload,
-            dedupe_key=dedupe_key,
-            state="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
+    db.session.connection().execute(
+        _INSERT_MESSAGE,
+        {
+            "application_id": application_id,
+            "kind": kind,
+            "target": target,
+            "payload": payload,
+            "dedupe_key": dedupe_key,
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": None,
+            "created_at": now,
+            "sent_at": None,
+        },
     )
 
 

@@ -1,9 +1,9 @@
 """The one place that writes lifecycle events (全过程记录), inside the caller's transaction."""
 
-from dataclasses import dataclass
-from datetime import UTC
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from .. import clock
 from ..extensions import db
@@ -26,7 +26,7 @@ SYSTEM = Actor(None, "windowsvc", "system")
 CITIZEN = Actor(None, "申请人", "citizen")
 
 
-def hashed_fields(event: Event, number: str) -> dict:
+def hashed_fields(event, number: str) -> dict:
     """The fields an event's hash covers (the case is named by its acceptance number)."""
     return {
         "application": number,
@@ -43,14 +43,39 @@ def hashed_fields(event: Event, number: str) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """An event as appended (the stored row has the same fields, plus its id)."""
+
+    application_id: int
+    seq: int
+    type: str
+    at: datetime
+    actor_id: int | None
+    actor_name: str
+    actor_role: str
+    from_state: str | None
+    to_state: str | None
+    details: dict
+    prev_hash: str
+    hash: str = ""
+
+
+_INSERT_EVENT = insert(Event.__table__)
+
+
 def record(
     application: Application, type_: str, *, by: Actor, from_state=None, to_state=None, details=None
-) -> Event:
-    """Append an event to the application's record; call inside the transaction that changed it."""
+) -> Recorded:
+    """Append an event to the application's record; call inside the transaction that changed it.
+
+    The row is inserted at once through Core (no ORM unit of work for an append-only row); the
+    chain head moves on the application, which the caller's transaction writes.
+    """
     if application.id is None:
         db.session.flush()
     seq, prev = (application.last_event_seq or 0) + 1, application.last_event_hash or GENESIS
-    event = Event(
+    event = Recorded(
         application_id=application.id,
         seq=seq,
         type=type_,
@@ -63,9 +88,9 @@ def record(
         details=details or {},
         prev_hash=prev,
     )
-    event.hash = event_hash(hashed_fields(event, application.number), prev)
+    event = replace(event, hash=event_hash(hashed_fields(event, application.number), prev))
+    db.session.connection().execute(_INSERT_EVENT, asdict(event))
     application.last_event_seq, application.last_event_hash = seq, event.hash
-    db.session.add(event)
     notices.notify_for(application, event)
     return event
 

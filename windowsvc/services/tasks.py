@@ -1,16 +1,18 @@
 """The leased task queue departments poll (fetch-and-lock, complete, failure, leases, incidents)."""
 
+import functools
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from .. import clock
+from ..catalog.versions import item_version
 from ..db import is_postgres, write_transaction
 from ..extensions import db
-from ..models import Step
+from ..models import Application, Step
 from ..workflows.step import STEP
 from . import access
 from . import steps as stages
@@ -58,71 +60,153 @@ def fetch_and_lock(actor: Actor, leases, wait_seconds: float = 0) -> list[dict]:
         seen = WAKEUP.wait(seen, remaining)
 
 
-def _candidates(department, lease, now):
-    columns = (Step.id,)
-    pending = select(*columns).where(
-        Step.department == department, Step.state == "pending", Step.available_at <= now
+_STEPS = Step.__table__
+_APPLICATIONS = Application.__table__
+_QUEUE_ORDER = (_STEPS.c.priority.desc(), _STEPS.c.due_date, _STEPS.c.id)
+# What a claim hands out, read back by the claiming UPDATE itself (RETURNING) — Core, no ORM
+# objects: fetch-and-lock is the hottest path of the engine.
+_TASK_STEP_COLUMNS = (
+    _STEPS.c.id,
+    _STEPS.c.application_id,
+    _STEPS.c.topic,
+    _STEPS.c.code,
+    _STEPS.c.name,
+    _STEPS.c.stage,
+    _STEPS.c.member_item,
+    _STEPS.c.lock_expires_at,
+    _STEPS.c.attempt,
+    _STEPS.c.retries,
+    _STEPS.c.priority,
+    _STEPS.c.due_date,
+    _STEPS.c.lock_owner,
+)
+_TASK_APPLICATION_COLUMNS = (
+    _APPLICATIONS.c.id,
+    _APPLICATIONS.c.number,
+    _APPLICATIONS.c.item_id,
+    _APPLICATIONS.c.item_code,
+    _APPLICATIONS.c.item_version,
+    _APPLICATIONS.c.channel,
+    _APPLICATIONS.c.applicant,
+    _APPLICATIONS.c.materials,
+    _APPLICATIONS.c.deferred,
+    _APPLICATIONS.c.accepted_at,
+    _APPLICATIONS.c.due_date,
+)
+
+
+@functools.cache
+def _candidates(with_topics: bool):
+    """(pending, expired): the ids of fetchable steps of a department, most urgent first.
+
+    Built once; ``department``, ``now``, ``topics`` and ``limit`` are bound per call.
+    """
+    department, now = bindparam("department"), bindparam("now")
+    pending = select(_STEPS.c.id).where(
+        _STEPS.c.department == department,
+        _STEPS.c.state == "pending",
+        _STEPS.c.available_at <= now,
     )
-    expired = select(*columns).where(
-        Step.department == department, Step.state == "locked", Step.lock_expires_at <= now
+    expired = select(_STEPS.c.id).where(
+        _STEPS.c.department == department,
+        _STEPS.c.state == "locked",
+        _STEPS.c.lock_expires_at <= now,
     )
+    if with_topics:
+        topics = bindparam("topics", expanding=True)
+        pending = pending.where(_STEPS.c.topic.in_(topics))
+        expired = expired.where(_STEPS.c.topic.in_(topics))
+    limit = bindparam("limit", type_=Integer)
+    return pending.order_by(*_QUEUE_ORDER).limit(limit), expired.order_by(*_QUEUE_ORDER).limit(
+        limit
+    )
+
+
+def _queue_params(department, lease, now, limit) -> dict:
+    params = {"department": department, "now": now, "limit": limit}
     if lease.topics:
-        pending = pending.where(Step.topic.in_(lease.topics))
-        expired = expired.where(Step.topic.in_(lease.topics))
-    order = (Step.priority.desc(), Step.due_date, Step.id)
-    return pending.order_by(*order), expired.order_by(*order)
+        params["topics"] = list(lease.topics)
+    return params
 
 
 def _has_candidates(department, lease) -> bool:
     """A cheap read before taking the write lock: is anything fetchable right now?"""
-    pending, expired = _candidates(department, lease, clock.now())
-    found = (
-        db.session.execute(pending.limit(1)).first() or db.session.execute(expired.limit(1)).first()
+    pending, expired = _candidates(bool(lease.topics))
+    params = _queue_params(department, lease, clock.now(), 1)
+    connection = db.session.connection()
+    return (
+        connection.execute(pending, params).first() is not None
+        or connection.execute(expired, params).first() is not None
     )
-    return found is not None
+
+
+@functools.cache
+def _claim_statement():
+    return (
+        update(_STEPS)
+        .where(_STEPS.c.id.in_(bindparam("ids", expanding=True)))
+        .values(
+            state="locked",
+            lock_owner=bindparam("worker_id"),
+            lock_expires_at=bindparam("lock_expires_at", type_=_STEPS.c.lock_expires_at.type),
+            attempt=_STEPS.c.attempt + 1,
+        )
+        .returning(*_TASK_STEP_COLUMNS)
+    )
+
+
+@functools.cache
+def _task_applications_statement():
+    return select(*_TASK_APPLICATION_COLUMNS).where(
+        _APPLICATIONS.c.id.in_(bindparam("ids", expanding=True))
+    )
 
 
 def _claim(actor, lease) -> list[dict]:
     """Atomically lock the most urgent fetchable steps (SKIP LOCKED on PostgreSQL)."""
-    with write_transaction():
+    with write_transaction() as session:
+        connection = session.connection()
         now = clock.now()
-        pending, expired = _candidates(actor.department, lease, now)
+        pending, expired = _candidates(bool(lease.topics))
+        if is_postgres():
+            pending = pending.with_for_update(skip_locked=True)
+            expired = expired.with_for_update(skip_locked=True)
         ids = list(
-            db.session.scalars(expired.limit(lease.max_tasks).with_for_update(skip_locked=True))
+            connection.scalars(
+                expired, _queue_params(actor.department, lease, now, lease.max_tasks)
+            )
         )
         if len(ids) < lease.max_tasks:
-            more = pending.limit(lease.max_tasks - len(ids)).with_for_update(skip_locked=True)
-            ids += list(db.session.scalars(more))
+            room = lease.max_tasks - len(ids)
+            ids += connection.scalars(pending, _queue_params(actor.department, lease, now, room))
         if not ids:
             return []
-        db.session.execute(
-            update(Step)
-            .where(Step.id.in_(ids))
-            .values(
-                state="locked",
-                lock_owner=lease.worker_id,
-                lock_expires_at=now + timedelta(seconds=lease.lock_seconds),
-                attempt=Step.attempt + 1,
+        steps = connection.execute(
+            _claim_statement(),
+            {
+                "ids": ids,
+                "worker_id": lease.worker_id,
+                "lock_expires_at": now + timedelta(seconds=lease.lock_seconds),
+            },
+        ).all()
+        # RETURNING has no order: hand the tasks out most urgent first, like the queue
+        steps.sort(key=lambda s: (-s.priority, s.due_date, s.id))
+        applications = {
+            a.id: a
+            for a in connection.execute(
+                _task_applications_statement(), {"ids": list({s.application_id for s in steps})}
             )
-            .execution_options(synchronize_session=False)
-        )
-        claimed = db.session.scalars(
-            select(Step)
-            .options(joinedload(Step.application))
-            .where(Step.id.in_(ids))
-            .order_by(Step.priority.desc(), Step.due_date, Step.id)
-            .execution_options(populate_existing=True)
-        )
-        handed_out = []
-        for step in claimed:
-            access.note(step.application_id, actor, "task")  # the applicant's data goes out
-            handed_out.append(present_task(step))
-        return handed_out
+        }
+        # the applicant's data goes out: one access record per task handed out
+        access.note_many([s.application_id for s in steps], actor, "task", connection)
+        return [present_task(step, applications[step.application_id]) for step in steps]
 
 
-def present_task(step: Step) -> dict:
-    """What a department's system receives for a locked step: the data the step needs."""
-    application = step.application
+def present_task(step, application) -> dict:
+    """What a department's system receives for a locked step: the data the step needs.
+
+    ``step`` and ``application`` are rows (or objects) with the claimed columns.
+    """
     materials = [
         {k: m[k] for k in ("code", "name", "source", "evidence_id") if k in m}
         for m in application.materials or []
@@ -134,7 +218,7 @@ def present_task(step: Step) -> dict:
             "number": application.number,
             "item_code": application.item_code,
             "item_version": application.item_version,
-            "item_name": application.item.name,
+            "item_name": item_version(application.item_id).name,
             "channel": application.channel,
             "applicant": application.applicant,
             "materials": materials,
@@ -157,15 +241,30 @@ def present_task(step: Step) -> dict:
     }
 
 
-def _load(task_id, actor: Actor) -> Step:
-    """The step if it belongs to the actor's department; NotFound otherwise (no existence leak)."""
+def _load(task_id, actor: Actor, *, with_case=False) -> Step:
+    """The step if it belongs to the actor's department; NotFound otherwise (no existence leak).
+
+    ``with_case``: its application and all the case's steps come in the same query (the
+    AND-join needs them); only where the transaction already holds the write lock (SQLite).
+    """
     try:
         key = int(task_id)
     except (TypeError, ValueError):
         raise NotFound(f"任务 {task_id} 不存在") from None
     if not 0 < key < 2**31:
         raise NotFound(f"任务 {task_id} 不存在")
-    step = db.session.get(Step, key)
+    if with_case:
+        step = (
+            db.session.scalars(
+                select(Step)
+                .where(Step.id == key)
+                .options(joinedload(Step.application).joinedload(Application.steps))
+            )
+            .unique()
+            .first()
+        )
+    else:
+        step = db.session.get(Step, key)
     if step is None or (actor.role == "backoffice" and step.department != actor.department):
         raise NotFound(f"任务 {task_id} 不存在")
     if actor.role == "supervisor" and step.department != actor.department:
@@ -175,9 +274,10 @@ def _load(task_id, actor: Actor) -> Step:
 
 def _locked_for_change(task_id, actor):
     """Lock the application first, then the step (one lock order everywhere: no deadlocks)."""
+    if not is_postgres():  # BEGIN IMMEDIATE already serialises the writers
+        step = _load(task_id, actor, with_case=True)
+        return step.application, step
     step = _load(task_id, actor)
-    if not is_postgres():
-        return step.application, step  # BEGIN IMMEDIATE already serialises the writers
     application_id = step.application_id
     db.session.expire(step)
     application = lock_application(application_id)
