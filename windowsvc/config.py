@@ -20,6 +20,9 @@ class Defaults:
     STATUS_FAILURES_PER_NUMBER = "5 per hour"
     STATUS_LOOKUPS_PER_NUMBER = "60 per hour"  # every lookup, counted before it runs
     IDEMPOTENCY_STALE_SECONDS = 120
+    # A worker remembers a valid token this long; a revocation made in another process (the CLI,
+    # another worker) takes effect within it. 0: every request reads the principals table.
+    AUTH_CACHE_SECONDS = 5.0
     MAX_CONTENT_LENGTH = 256 * 1024
     EVIDENCE_SOURCE = "none"  # none | simulated | http(s)://… (一证通办 shared data)
     EVIDENCE_TOKEN = None
@@ -73,5 +76,11 @@ def normalise_database_url(url):
 def engine_options(url):
     """Engine settings per backend: SQLite waits for the write lock instead of failing."""
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        # Enough pooled connections for every gunicorn thread: an overflow connection is closed
+        # when returned, and opening one (pragmas, schema parse) costs more than a request.
+        return {
+            "connect_args": {"timeout": 30, "check_same_thread": False},
+            "pool_size": 20,
+            "max_overflow": 20,
+        }
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}

@@ -1,6 +1,9 @@
 """Database plumbing: SQLite pragmas, the one transaction helper, and the UTC column type."""
 
-from contextlib import contextmanager
+import fcntl
+import os
+import threading
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import UTC
 
@@ -35,6 +38,61 @@ def install_engine_behaviour(engine):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
 
 
+class WriterQueue:
+    """SQLite has one writer at a time: writers of every process wait their turn here.
+
+    A waiter blocks in the kernel (a thread lock, then ``flock`` on a file beside the database)
+    and starts the moment the previous writer commits. Waiting inside SQLite's busy handler
+    instead sleeps 1, 2, 5, 10... ms between attempts while the lock may already be free.
+    SQLite's own locking still guards everything; this only orders the waiting.
+    """
+
+    def __init__(self, database_path: str | None):
+        self.path = f"{database_path}-writer.lock" if database_path else None
+        self.thread_lock = threading.Lock()
+        self.local = threading.local()
+        self.fd = None
+        self.pid = None
+
+    def _file(self):
+        if self.pid != os.getpid():  # after a fork: flock needs a descriptor of our own
+            self.fd, self.pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+        return self.fd
+
+    @contextmanager
+    def turn(self):
+        if getattr(self.local, "holding", False):
+            yield
+            return
+        with self.thread_lock:
+            fd = self._file() if self.path else None
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            self.local.holding = True
+            try:
+                yield
+            finally:
+                self.local.holding = False
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+_queues: dict = {}
+_queues_lock = threading.Lock()
+
+
+def _writer_queue(engine):
+    if engine.dialect.name != "sqlite":
+        return None
+    with _queues_lock:
+        queue = _queues.get(engine)
+        if queue is None:
+            database = engine.url.database
+            path = database if database and database != ":memory:" else None
+            queue = _queues[engine] = WriterQueue(path and os.path.abspath(path))
+        return queue
+
+
 @contextmanager
 def write_transaction():
     """Run the block as one write transaction: committed on success, rolled back on error."""
@@ -43,17 +101,19 @@ def write_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("write_transaction() entered with unflushed changes")
         session.rollback()
-    token = _immediate.set(True)
-    try:
-        session.connection()  # begins now, while the flag is set
-    finally:
-        _immediate.reset(token)
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    queue = _writer_queue(db.engine)
+    with queue.turn() if queue is not None else nullcontext():
+        token = _immediate.set(True)
+        try:
+            session.connection()  # begins now, while the flag is set
+        finally:
+            _immediate.reset(token)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
 
 def is_postgres() -> bool:

@@ -4,6 +4,7 @@ import pytest
 
 from tests.conftest import bearer
 from tests.integration.conftest import intake_body
+from windowsvc.security import token_hash
 
 
 class TestAuthentication:
@@ -23,6 +24,46 @@ class TestAuthentication:
             principal, token = credentials.create("window", "临时窗口")
             assert client.get("/api/v1/applications", headers=bearer(token)).status_code == 200
             credentials.revoke(principal.id)
+        assert client.get("/api/v1/applications", headers=bearer(token)).status_code == 401
+
+    @staticmethod
+    def _revoke_elsewhere(app, principal_id):
+        """A revocation made by another process (the CLI, another worker): only the table."""
+        from sqlalchemy import text
+
+        from windowsvc.extensions import db
+
+        with app.app_context(), db.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE principals SET revoked_at = CURRENT_TIMESTAMP WHERE id = :id"),
+                {"id": principal_id},
+            )
+
+    def test_a_token_revoked_elsewhere_works_only_until_the_cache_time_ends(self, app, client):
+        from windowsvc.services import credentials
+
+        app.config["AUTH_CACHE_SECONDS"] = 3600
+        with app.app_context():
+            principal, token = credentials.create("window", "临时窗口")
+            principal_id = principal.id
+        assert client.get("/api/v1/applications", headers=bearer(token)).status_code == 200
+        self._revoke_elsewhere(app, principal_id)
+        # remembered by this worker for AUTH_CACHE_SECONDS (the documented revocation delay)
+        assert client.get("/api/v1/applications", headers=bearer(token)).status_code == 200
+        known = app.extensions["windowsvc_known_tokens"]
+        actor, _valid_until = known[token_hash(token)]
+        known[token_hash(token)] = (actor, 0.0)  # the cache time has run out
+        assert client.get("/api/v1/applications", headers=bearer(token)).status_code == 401
+
+    def test_without_the_cache_a_revocation_elsewhere_is_immediate(self, app, client):
+        from windowsvc.services import credentials
+
+        app.config["AUTH_CACHE_SECONDS"] = 0
+        with app.app_context():
+            principal, token = credentials.create("window", "临时窗口")
+            principal_id = principal.id
+        assert client.get("/api/v1/applications", headers=bearer(token)).status_code == 200
+        self._revoke_elsewhere(app, principal_id)
         assert client.get("/api/v1/applications", headers=bearer(token)).status_code == 401
 
     def test_tokens_are_stored_hashed(self, app):

@@ -1,12 +1,12 @@
 """行为监控 for oversight: who saw which case's full personal data."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..services import access
 from .auth import allow
 from .schemas import LocalDateTime, Page
+from .smorest import Blueprint
 
 blp = Blueprint("access", __name__, url_prefix="/api/v1", description="行为监控: access records")
 

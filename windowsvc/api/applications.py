@@ -2,7 +2,6 @@
 
 from flask import jsonify, make_response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..services import actions, applications, intake
@@ -10,6 +9,7 @@ from ..services.errors import PreconditionRequired, ServiceError
 from ..workflows.lifecycle import DELIVERY_METHODS, LIFECYCLE, SUSPENSION_KINDS
 from .auth import allow, current_actor
 from .schemas import CHANNELS, Applicant, Deferral, Delivery, LocalDateTime, MaterialRef, Page
+from .smorest import Blueprint
 
 blp = Blueprint(
     "applications", __name__, url_prefix="/api/v1", description="办件: intake, actions, record"

@@ -1,11 +1,11 @@
 """Oversight of the lifecycle record (电子监察): is the tamper-evident record still intact?"""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ..services import audit
 from .auth import allow
+from .smorest import Blueprint
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="全过程记录防篡改校验")
 

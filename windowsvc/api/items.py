@@ -1,11 +1,11 @@
 """The public service-item catalog (办事指南)."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ..services import catalog
 from .auth import PUBLIC, allow
+from .smorest import Blueprint
 
 blp = Blueprint("items", __name__, url_prefix="/api/v1", description="服务事项目录")
 

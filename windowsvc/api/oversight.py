@@ -2,12 +2,12 @@
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..rules.warnings import LEVELS
 from ..services import indicators, oversight
 from .auth import allow, current_actor
+from .smorest import Blueprint
 
 blp = Blueprint("oversight", __name__, url_prefix="/api/v1", description="电子监察")
 

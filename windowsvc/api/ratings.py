@@ -1,7 +1,6 @@
 """好差评: the applicant's rating and verdict (number + query code); the oversight indicators."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from ..rules.ratings import VERDICTS
@@ -9,6 +8,7 @@ from ..services import rating_indicators, ratings
 from .auth import PUBLIC, allow
 from .oversight import StatsArgs, stats_answer
 from .schemas import RatingOut
+from .smorest import Blueprint
 from .status import QUERY_CODE_LIMITS, StatusIn
 
 blp = Blueprint("ratings", __name__, url_prefix="/api/v1", description="好差评 (ratings)")

@@ -1,7 +1,6 @@
 """差评整改 work orders: the department's loop (supervisor) and oversight's appeal decisions."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..clock import SHANGHAI
@@ -11,6 +10,7 @@ from ..workflows.rectification import RECTIFICATION
 from .applications import NoBody
 from .auth import allow, current_actor
 from .schemas import LocalDateTime, Page
+from .smorest import Blueprint
 
 blp = Blueprint(
     "rectifications", __name__, url_prefix="/api/v1", description="差评整改 (rating follow-up)"

@@ -2,13 +2,13 @@
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..extensions import limiter
 from ..services import status
 from .auth import PUBLIC, allow
 from .schemas import LocalDateTime, RatingOut
+from .smorest import Blueprint
 
 blp = Blueprint("status", __name__, url_prefix="/api/v1", description="办件查询 (citizens)")
 

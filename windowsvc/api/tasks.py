@@ -1,7 +1,6 @@
 """Back-office tasks: departments fetch, lock and report on their steps (native API)."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..services import tasks
@@ -9,6 +8,7 @@ from ..workflows.step import OUTCOMES
 from .applications import StepOut
 from .auth import allow, current_actor
 from .schemas import LocalDateTime
+from .smorest import Blueprint
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1", description="后台办理: task queue")
 WORKER_ID = validate.Length(1, 200)

@@ -3,13 +3,13 @@
 from flask import Blueprint as FlaskBlueprint
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..services import health
 from ..services.applications import due_after
 from .auth import PUBLIC, allow
 from .problems import problem
+from .smorest import Blueprint
 
 blp = Blueprint("calendar", __name__, url_prefix="/api/v1", description="工作日计算")
 probes = FlaskBlueprint("probes", __name__)

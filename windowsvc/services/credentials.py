@@ -1,12 +1,16 @@
 """Credentials: principals with hashed bearer tokens, roles and departments."""
 
-from sqlalchemy import select
+import time
+
+from flask import current_app
+from sqlalchemy import bindparam, select
 
 from .. import clock
 from ..db import write_transaction
 from ..extensions import db
 from ..models import Department, Principal
 from ..security import new_token, token_hash
+from .context import setting
 from .errors import Invalid, NotFound
 from .records import Actor
 
@@ -43,16 +47,44 @@ def revoke(principal_id: int) -> None:
             raise NotFound(f"no principal {principal_id}")
         if principal.revoked_at is None:
             principal.revoked_at = clock.now()
+    _known_tokens().clear()  # this process stops accepting the token at once
+
+
+def _known_tokens() -> dict:
+    """This app's cache of valid tokens in this process: token hash → (actor, valid until)."""
+    return current_app.extensions.setdefault("windowsvc_known_tokens", {})
+
+
+_PRINCIPAL_BY_TOKEN = select(
+    Principal.id, Principal.name, Principal.role, Principal.department
+).where(Principal.token_hash == bindparam("token_hash"), Principal.revoked_at.is_(None))
 
 
 def authenticate(token: str) -> Actor | None:
-    """The actor behind a bearer token, or None for an unknown or revoked token."""
-    row = db.session.execute(
-        select(Principal.id, Principal.name, Principal.role, Principal.department).where(
-            Principal.token_hash == token_hash(token), Principal.revoked_at.is_(None)
-        )
-    ).first()
-    return Actor(row.id, row.name, row.role, row.department) if row else None
+    """The actor behind a bearer token, or None for an unknown or revoked token.
+
+    A valid token is remembered for AUTH_CACHE_SECONDS, so a busy department system does not
+    cost a database read per request; unknown and revoked tokens are always looked up.
+    """
+    digest = token_hash(token)
+    known = _known_tokens()
+    hit = known.get(digest)
+    if hit is not None and hit[1] > time.monotonic():
+        return hit[0]
+    row = db.session.execute(_PRINCIPAL_BY_TOKEN, {"token_hash": digest}).first()
+    if row is None:
+        known.pop(digest, None)
+        return None
+    actor = Actor(row.id, row.name, row.role, row.department)
+    seconds = float(setting("AUTH_CACHE_SECONDS") or 0)
+    if seconds > 0:
+        if len(known) >= _MAX_KNOWN_TOKENS:
+            known.clear()
+        known[digest] = (actor, time.monotonic() + seconds)
+    return actor
+
+
+_MAX_KNOWN_TOKENS = 10_000
 
 
 def listing() -> list[Principal]:

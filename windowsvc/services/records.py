@@ -1,6 +1,6 @@
 """The one place that writes lifecycle events (全过程记录), inside the caller's transaction."""
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, select
@@ -62,6 +62,7 @@ class Recorded:
 
 
 _INSERT_EVENT = insert(Event.__table__)
+_FIELDS = tuple(f.name for f in fields(Recorded))
 
 
 def record(
@@ -89,7 +90,7 @@ def record(
         prev_hash=prev,
     )
     event = replace(event, hash=event_hash(hashed_fields(event, application.number), prev))
-    db.session.connection().execute(_INSERT_EVENT, asdict(event))
+    db.session.connection().execute(_INSERT_EVENT, {f: getattr(event, f) for f in _FIELDS})
     application.last_event_seq, application.last_event_hash = seq, event.hash
     notices.notify_for(application, event)
     return event

@@ -1,0 +1,12 @@
+"""flask-smorest's Blueprint, with argument schemas instantiated once instead of per request."""
+
+import flask_smorest
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """webargs builds a new schema object on every request when given a schema class."""
+
+    def arguments(self, schema, *args, **kwargs):
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
