@@ -44,20 +44,14 @@ class WriterQueue:
     A waiter blocks in the kernel (a thread lock, then ``flock`` on a file beside the database)
     and starts the moment the previous writer commits. Waiting inside SQLite's busy handler
     instead sleeps 1, 2, 5, 10... ms between attempts while the lock may already be free.
-    SQLite's own locking still guards everything; this only orders the waiting.
+    SQLite's own locking still guards everything; this only orders the waiting. The lock file
+    is opened for each turn: no descriptor is kept, shared with a forked child or leaked.
     """
 
     def __init__(self, database_path: str | None):
         self.path = f"{database_path}-writer.lock" if database_path else None
         self.thread_lock = threading.Lock()
         self.local = threading.local()
-        self.fd = None
-        self.pid = None
-
-    def _file(self):
-        if self.pid != os.getpid():  # after a fork: flock needs a descriptor of our own
-            self.fd, self.pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
-        return self.fd
 
     @contextmanager
     def turn(self):
@@ -65,32 +59,37 @@ class WriterQueue:
             yield
             return
         with self.thread_lock:
-            fd = self._file() if self.path else None
-            if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            self.local.holding = True
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600) if self.path else None
             try:
-                yield
-            finally:
-                self.local.holding = False
                 if fd is not None:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                self.local.holding = True
+                try:
+                    yield
+                finally:
+                    self.local.holding = False
+            finally:
+                if fd is not None:
+                    os.close(fd)  # releases the flock
 
 
-_queues: dict = {}
+_queues: dict[str, WriterQueue] = {}
 _queues_lock = threading.Lock()
 
 
-def _writer_queue(engine):
+def _writer_queue(engine) -> WriterQueue | None:
+    """The queue of a SQLite database file (one per file and process), None for PostgreSQL."""
     if engine.dialect.name != "sqlite":
         return None
-    with _queues_lock:
-        queue = _queues.get(engine)
-        if queue is None:
-            database = engine.url.database
-            path = database if database and database != ":memory:" else None
-            queue = _queues[engine] = WriterQueue(path and os.path.abspath(path))
-        return queue
+    database = engine.url.database
+    key = (
+        os.path.abspath(database) if database and database != ":memory:" else f"memory:{id(engine)}"
+    )
+    queue = _queues.get(key)
+    if queue is None:
+        with _queues_lock:
+            queue = _queues.setdefault(key, WriterQueue(None if key.startswith("memory:") else key))
+    return queue
 
 
 @contextmanager
