@@ -27,27 +27,28 @@ class TestAuthentication:
         assert client.get("/api/v1/applications", headers=bearer(token)).status_code == 401
 
     @staticmethod
-    def _revoke_elsewhere(app, principal_id):
-        """A revocation made by another process (the CLI, another worker): only the table."""
+    def _used_then_revoked_elsewhere(app, client, cache_seconds):
+        """A token used once, then revoked by another process (the CLI, another worker): only
+        the table changes, this worker's memory does not."""
         from sqlalchemy import text
 
         from windowsvc.extensions import db
+        from windowsvc.services import credentials
 
+        app.config["AUTH_CACHE_SECONDS"] = cache_seconds
+        with app.app_context():
+            principal, token = credentials.create("window", "临时窗口")
+            principal_id = principal.id
+        assert client.get("/api/v1/applications", headers=bearer(token)).status_code == 200
         with app.app_context(), db.engine.begin() as connection:
             connection.execute(
                 text("UPDATE principals SET revoked_at = CURRENT_TIMESTAMP WHERE id = :id"),
                 {"id": principal_id},
             )
+        return token
 
     def test_a_token_revoked_elsewhere_works_only_until_the_cache_time_ends(self, app, client):
-        from windowsvc.services import credentials
-
-        app.config["AUTH_CACHE_SECONDS"] = 3600
-        with app.app_context():
-            principal, token = credentials.create("window", "临时窗口")
-            principal_id = principal.id
-        assert client.get("/api/v1/applications", headers=bearer(token)).status_code == 200
-        self._revoke_elsewhere(app, principal_id)
+        token = self._used_then_revoked_elsewhere(app, client, cache_seconds=3600)
         # remembered by this worker for AUTH_CACHE_SECONDS (the documented revocation delay)
         assert client.get("/api/v1/applications", headers=bearer(token)).status_code == 200
         known = app.extensions["windowsvc_known_tokens"]
@@ -56,14 +57,7 @@ class TestAuthentication:
         assert client.get("/api/v1/applications", headers=bearer(token)).status_code == 401
 
     def test_without_the_cache_a_revocation_elsewhere_is_immediate(self, app, client):
-        from windowsvc.services import credentials
-
-        app.config["AUTH_CACHE_SECONDS"] = 0
-        with app.app_context():
-            principal, token = credentials.create("window", "临时窗口")
-            principal_id = principal.id
-        assert client.get("/api/v1/applications", headers=bearer(token)).status_code == 200
-        self._revoke_elsewhere(app, principal_id)
+        token = self._used_then_revoked_elsewhere(app, client, cache_seconds=0)
         assert client.get("/api/v1/applications", headers=bearer(token)).status_code == 401
 
     def test_tokens_are_stored_hashed(self, app):

@@ -32,15 +32,17 @@ def _assert_one_writer_at_a_time(log_path, holders):
         assert enter[1] == leave[1]
 
 
-def test_threads_of_one_process_write_one_at_a_time(tmp_path):
-    queue = WriterQueue(str(tmp_path / "db.sqlite"))
-    log = tmp_path / "log"
-    threads = [threading.Thread(target=_take_turns, args=(queue, str(log))) for _ in range(6)]
+def _threads_take_turns(queue, log, count):
+    threads = [threading.Thread(target=_take_turns, args=(queue, str(log))) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(30)
-    _assert_one_writer_at_a_time(log, 6)
+    _assert_one_writer_at_a_time(log, count)
+
+
+def test_threads_of_one_process_write_one_at_a_time(tmp_path):
+    _threads_take_turns(WriterQueue(str(tmp_path / "db.sqlite")), tmp_path / "log", 6)
 
 
 def test_processes_write_one_at_a_time_even_with_a_queue_made_before_fork(tmp_path):
@@ -76,11 +78,4 @@ def test_a_nested_turn_in_the_same_thread_does_not_wait_for_itself(tmp_path):
 
 
 def test_an_in_memory_database_queues_threads_only(tmp_path):
-    queue = WriterQueue(None)
-    log = tmp_path / "log"
-    threads = [threading.Thread(target=_take_turns, args=(queue, str(log))) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    _assert_one_writer_at_a_time(log, 3)
+    _threads_take_turns(WriterQueue(None), tmp_path / "log", 3)
