@@ -4,9 +4,10 @@
 recording, from SQLAlchemy's engine events, every statement and its DBAPI parameters exactly as
 they reached sqlite3 (the ``BEGIN`` / ``BEGIN IMMEDIATE`` windowsvc emits itself included), the
 transaction ends (``commit`` / ``rollback`` events, replayed as ``COMMIT`` / ``ROLLBACK``) and the
-pool's pre-ping ``SELECT 1``, each on the DBAPI connection it ran on. It then replays that
-sequence on a copy of the snapshot with bare sqlite3 connections set up as windowsvc sets its
-own, times only the replay loop, and checks that the replay left the same tables behind.
+pool's pre-ping ``SELECT 1`` when the engine pre-pings (not on SQLite), each on the DBAPI
+connection it ran on. It then replays that sequence on a copy of the snapshot with bare sqlite3
+connections set up as windowsvc sets its own, times only the replay loop, and checks that the
+replay left the same tables behind.
 
 What the replay costs is what SQLite itself needs for these statements (parse from its statement
 cache, plan, b-tree work, WAL writes at commit) plus the thinnest Python loop calling sqlite3: a
@@ -30,7 +31,7 @@ PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",
 )
-PING = "SELECT 1"  # SQLAlchemy's pool_pre_ping statement on SQLite (windowsvc sets pre-ping)
+PING = "SELECT 1"  # SQLAlchemy's pool_pre_ping statement, when the engine pre-pings
 COMMIT, ROLLBACK = "COMMIT", "ROLLBACK"
 # compared in full after the replay: everything a lifecycle writes
 CHECKED_TABLES = (
@@ -82,6 +83,7 @@ class _Recorder:
         self._index: dict[int, int] = {}
         self._keep: list[object] = []  # the DBAPI connections seen, so their ids stay unique
         self._fresh: set[int] = set()  # connected but not yet checked out: no pre-ping
+        self._pre_ping = False  # the engine's pool_pre_ping (windowsvc sets it for PostgreSQL)
         self.statements = self.executemany = self.insertmanyvalues = 0
         self.commits = self.rollbacks = self.pings = 0
         self._listeners = (
@@ -95,6 +97,7 @@ class _Recorder:
     def attach(self, engine) -> None:
         from sqlalchemy import event
 
+        self._pre_ping = bool(getattr(engine.pool, "_pre_ping", False))
         for name, listener in self._listeners:
             event.listen(engine, name, listener)
 
@@ -116,7 +119,9 @@ class _Recorder:
         self._fresh.add(id(dbapi_connection))
 
     def _on_checkout(self, dbapi_connection, _record, _proxy):
-        # the pool pings a connection on checkout unless it was just opened (see Pool._checkout)
+        # a pre-pinging pool pings a connection on checkout unless it was just opened
+        if not self._pre_ping:
+            return
         if id(dbapi_connection) in self._fresh:
             self._fresh.discard(id(dbapi_connection))
             return
