@@ -76,11 +76,11 @@ def normalise_database_url(url):
 def engine_options(url):
     """Engine settings per backend: SQLite waits for the write lock instead of failing."""
     if url.startswith("sqlite"):
-        # Enough pooled connections for every gunicorn thread: an overflow connection is closed
-        # when returned, and opening one (pragmas, schema parse) costs more than a request.
-        return {
-            "connect_args": {"timeout": 30, "check_same_thread": False},
-            "pool_size": 20,
-            "max_overflow": 20,
-        }
+        options = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        if url not in ("sqlite://", "sqlite:///:memory:"):  # in memory: one static connection
+            # Enough pooled connections for every gunicorn thread: an overflow connection is
+            # closed when returned, and opening one (pragmas, schema parse) costs more than a
+            # request.
+            options.update(pool_size=20, max_overflow=20)
+        return options
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}

@@ -3,6 +3,7 @@
 import fcntl
 import os
 import threading
+import time
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import UTC
@@ -44,12 +45,17 @@ class WriterQueue:
     A waiter blocks in the kernel (a thread lock, then ``flock`` on a file beside the database)
     and starts the moment the previous writer commits. Waiting inside SQLite's busy handler
     instead sleeps 1, 2, 5, 10... ms between attempts while the lock may already be free.
-    SQLite's own locking still guards everything; this only orders the waiting. The lock file
-    is opened for each turn: no descriptor is kept, shared with a forked child or leaked.
+    SQLite's own locking still guards everything; this only orders the waiting:
+    - the lock file is opened read-only for each turn (no descriptor kept, shared after a fork
+      or leaked; flock needs no write access, so a file another user created still works), and
+      a file that cannot be opened at all leaves the waiting to SQLite;
+    - the wait is bounded: after ``wait_seconds`` the writer goes ahead to SQLite's own busy
+      timeout, as without the queue, so a stuck holder cannot block writers for ever.
     """
 
-    def __init__(self, database_path: str | None):
+    def __init__(self, database_path: str | None, wait_seconds: float = 10.0):
         self.path = f"{database_path}-writer.lock" if database_path else None
+        self.wait_seconds = wait_seconds
         self.thread_lock = threading.Lock()
         self.local = threading.local()
 
@@ -58,19 +64,44 @@ class WriterQueue:
         if getattr(self.local, "holding", False):
             yield
             return
-        with self.thread_lock:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600) if self.path else None
+        deadline = time.monotonic() + self.wait_seconds
+        queued = self.thread_lock.acquire(timeout=self.wait_seconds)
+        fd = None
+        try:
+            if queued and self.path:
+                fd = self._lock_file(deadline)
+            self.local.holding = True
             try:
-                if fd is not None:
-                    fcntl.flock(fd, fcntl.LOCK_EX)
-                self.local.holding = True
-                try:
-                    yield
-                finally:
-                    self.local.holding = False
+                yield
             finally:
-                if fd is not None:
-                    os.close(fd)  # releases the flock
+                self.local.holding = False
+        finally:
+            if fd is not None:
+                os.close(fd)  # releases the flock
+            if queued:
+                self.thread_lock.release()
+
+    def _lock_file(self, deadline) -> int | None:
+        """The lock file, flocked; None when it cannot be had (SQLite's busy handler waits)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o644)
+        except OSError:
+            return None
+        pause = 0.0001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    return None
+                # another process writes: it usually commits within a millisecond or two
+                time.sleep(pause)
+                pause = min(pause * 2, 0.001)
+            except OSError:
+                os.close(fd)
+                return None
 
 
 _queues: dict[str, WriterQueue] = {}
@@ -82,13 +113,12 @@ def _writer_queue(engine) -> WriterQueue | None:
     if engine.dialect.name != "sqlite":
         return None
     database = engine.url.database
-    key = (
-        os.path.abspath(database) if database and database != ":memory:" else f"memory:{id(engine)}"
-    )
+    in_memory = not database or database == ":memory:"
+    key = f"memory:{id(engine)}" if in_memory else os.path.realpath(database)
     queue = _queues.get(key)
     if queue is None:
         with _queues_lock:
-            queue = _queues.setdefault(key, WriterQueue(None if key.startswith("memory:") else key))
+            queue = _queues.setdefault(key, WriterQueue(None if in_memory else key))
     return queue
 
 

@@ -51,9 +51,32 @@ class TestAuthentication:
         token = self._used_then_revoked_elsewhere(app, client, cache_seconds=3600)
         # remembered by this worker for AUTH_CACHE_SECONDS (the documented revocation delay)
         assert client.get("/api/v1/applications", headers=bearer(token)).status_code == 200
-        known = app.extensions["windowsvc_known_tokens"]
+        known = app.extensions["windowsvc_known_tokens"].entries
         actor, _valid_until = known[token_hash(token)]
         known[token_hash(token)] = (actor, 0.0)  # the cache time has run out
+        assert client.get("/api/v1/applications", headers=bearer(token)).status_code == 401
+
+    def test_a_lookup_overtaken_by_a_revocation_here_does_not_remember_the_token(
+        self, app, client, monkeypatch
+    ):
+        from windowsvc.services import credentials
+
+        app.config["AUTH_CACHE_SECONDS"] = 3600
+        with app.app_context():
+            principal, token = credentials.create("window", "临时窗口")
+            principal_id = principal.id
+        execute = credentials.db.session.execute
+
+        def read_then_revoked(*args, **kwargs):
+            row = execute(*args, **kwargs)  # read before the revocation commits...
+            result = row.first()
+            credentials.revoke(principal_id)  # ...which this process then makes
+            return type("Rows", (), {"first": lambda self: result})()
+
+        monkeypatch.setattr(credentials.db.session, "execute", read_then_revoked)
+        with app.test_request_context():
+            assert credentials.authenticate(token) is not None  # the answer it had read
+        monkeypatch.undo()
         assert client.get("/api/v1/applications", headers=bearer(token)).status_code == 401
 
     def test_without_the_cache_a_revocation_elsewhere_is_immediate(self, app, client):

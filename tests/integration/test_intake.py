@@ -177,6 +177,32 @@ class TestIdempotency:
         response = submit(body, key="busy")
         assert response.status_code == 409
 
+    def test_an_attempt_whose_key_was_taken_over_and_given_up_creates_nothing(
+        self, app, client, submit, tokens, monkeypatch
+    ):
+        """A slow attempt: a retry took its stale key over, failed and released it. Finishing
+        now would leave a case no key records, and the next retry would create a second."""
+        from sqlalchemy import delete
+
+        from windowsvc.extensions import db
+        from windowsvc.models import IdempotencyKey
+        from windowsvc.services import intake
+
+        prepare = intake._prepare
+
+        def slow_prepare(body):  # e.g. a slow shared-data lookup, past the stale limit
+            with db.engine.begin() as other:  # meanwhile, the retry's takeover and release
+                other.execute(delete(IdempotencyKey).where(IdempotencyKey.key == "slow"))
+            return prepare(body)
+
+        monkeypatch.setattr(intake, "_prepare", slow_prepare)
+        response = submit(key="slow")
+        assert response.status_code == 409
+        monkeypatch.setattr(intake, "_prepare", prepare)
+        listing = client.get("/api/v1/applications", headers=bearer(tokens["window"])).json
+        assert listing["total"] == 0
+        assert submit(key="slow").status_code == 201
+
     def test_keys_belong_to_the_principal_that_used_them(self, submit, tokens):
         first = submit(key="shared")
         second = submit(key="shared", token=tokens["window2"])

@@ -79,3 +79,56 @@ def test_a_nested_turn_in_the_same_thread_does_not_wait_for_itself(tmp_path):
 
 def test_an_in_memory_database_queues_threads_only(tmp_path):
     _threads_take_turns(WriterQueue(None), tmp_path / "log", 3)
+
+
+def test_a_stuck_holder_in_this_process_does_not_block_writers_for_ever(tmp_path):
+    queue = WriterQueue(str(tmp_path / "db.sqlite"), wait_seconds=0.2)
+    holding, release, got_in = threading.Event(), threading.Event(), threading.Event()
+
+    def stuck():
+        with queue.turn():
+            holding.set()
+            release.wait(30)
+
+    def writer():
+        with queue.turn():
+            got_in.set()
+
+    threading.Thread(target=stuck, daemon=True).start()
+    assert holding.wait(5)
+    threading.Thread(target=writer, daemon=True).start()
+    try:
+        assert got_in.wait(10)  # goes on to SQLite's own busy timeout after 0.2 s
+    finally:
+        release.set()
+
+
+def _hold_in_another_process(queue, holding, release):
+    with queue.turn():
+        holding.set()
+        release.wait(30)
+
+
+def test_a_stuck_holder_in_another_process_does_not_block_writers_for_ever(tmp_path):
+    queue = WriterQueue(str(tmp_path / "db.sqlite"), wait_seconds=0.2)
+    context = multiprocessing.get_context("fork")
+    holding, release = context.Event(), context.Event()
+    holder = context.Process(target=_hold_in_another_process, args=(queue, holding, release))
+    holder.start()
+    try:
+        assert holding.wait(10)
+        started = time.monotonic()
+        with queue.turn():
+            waited = time.monotonic() - started
+        assert 0.15 <= waited < 10
+    finally:
+        release.set()
+        holder.join(10)
+
+
+def test_a_lock_file_that_cannot_be_opened_leaves_the_waiting_to_sqlite(tmp_path):
+    queue = WriterQueue(str(tmp_path / "missing-directory" / "db.sqlite"))
+    entered = False
+    with queue.turn():
+        entered = True
+    assert entered

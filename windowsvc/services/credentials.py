@@ -47,12 +47,29 @@ def revoke(principal_id: int) -> None:
             raise NotFound(f"no principal {principal_id}")
         if principal.revoked_at is None:
             principal.revoked_at = clock.now()
-    _known_tokens().clear()  # this process stops accepting the token at once
+    _known_tokens().forget_all()  # this process stops accepting the token at once
 
 
-def _known_tokens() -> dict:
-    """This app's cache of valid tokens in this process: token hash → (actor, valid until)."""
-    return current_app.extensions.setdefault("windowsvc_known_tokens", {})
+class KnownTokens:
+    """This app's valid tokens in this process: token hash → (actor, valid until).
+
+    ``generation`` moves on at every revocation here, so a lookup that read the table before
+    the revocation committed does not store its now revoked answer afterwards.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self):
+        self.entries: dict[str, tuple[Actor, float]] = {}
+        self.generation = 0
+
+    def forget_all(self) -> None:
+        self.generation += 1
+        self.entries.clear()
+
+
+def _known_tokens() -> KnownTokens:
+    return current_app.extensions.setdefault("windowsvc_known_tokens", KnownTokens())
 
 
 _PRINCIPAL_BY_TOKEN = select(
@@ -68,23 +85,21 @@ def authenticate(token: str) -> Actor | None:
     """
     digest = token_hash(token)
     known = _known_tokens()
-    hit = known.get(digest)
+    hit = known.entries.get(digest)
     if hit is not None and hit[1] > time.monotonic():
         return hit[0]
+    generation = known.generation
     row = db.session.execute(_PRINCIPAL_BY_TOKEN, {"token_hash": digest}).first()
     if row is None:
-        known.pop(digest, None)
+        known.entries.pop(digest, None)
         return None
     actor = Actor(row.id, row.name, row.role, row.department)
     seconds = float(setting("AUTH_CACHE_SECONDS") or 0)
-    if seconds > 0:
-        if len(known) >= _MAX_KNOWN_TOKENS:
-            known.clear()
-        known[digest] = (actor, time.monotonic() + seconds)
+    if seconds > 0 and known.generation == generation:
+        if len(known.entries) >= known.MAX_ENTRIES:
+            known.entries.clear()
+        known.entries[digest] = (actor, time.monotonic() + seconds)
     return actor
-
-
-_MAX_KNOWN_TOKENS = 10_000
 
 
 def listing() -> list[Principal]:

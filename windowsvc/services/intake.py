@@ -35,6 +35,9 @@ class IntakeResult:
     replayed: bool
 
 
+KEY_IN_PROGRESS = "同一 Idempotency-Key 的申请正在处理中, 请稍后重试 (request in progress)"
+
+
 def submit(actor: Actor, key: str, body: dict, render) -> IntakeResult:
     """Receive an application exactly once per Idempotency-Key; ``render`` dumps the response."""
     request_hash = request_fingerprint(body)
@@ -45,12 +48,21 @@ def submit(actor: Actor, key: str, body: dict, render) -> IntakeResult:
         prepared = _prepare(body)
         with write_transaction():
             created = _create(actor, body, prepared, render)
-            db.session.execute(
+            finished = db.session.execute(
                 update(IdempotencyKey)
-                .where(IdempotencyKey.principal_id == actor.id, IdempotencyKey.key == key)
+                .where(
+                    IdempotencyKey.principal_id == actor.id,
+                    IdempotencyKey.key == key,
+                    IdempotencyKey.request_hash == request_hash,
+                    IdempotencyKey.status == "in_flight",
+                )
                 .values(status="done", response_status=201, response_body=_sealed(created))
                 .execution_options(synchronize_session=False)
             )
+            if finished.rowcount != 1:
+                # this attempt was taken over as stale (and perhaps given up): without its key
+                # row a retry could create a second case, so this one is not created at all
+                raise Conflict(KEY_IN_PROGRESS)
         return IntakeResult(created, False)
     except BaseException:
         _release_key(actor, key, request_hash)
@@ -89,14 +101,12 @@ def _claim_key(actor, key, request_hash):
                     return _unsealed(row.response_body)
                 stale = clock.now() - timedelta(seconds=setting("IDEMPOTENCY_STALE_SECONDS"))
                 if row.created_at > stale:
-                    raise Conflict(
-                        "同一 Idempotency-Key 的申请正在处理中, 请稍后重试 (request in progress)"
-                    )
+                    raise Conflict(KEY_IN_PROGRESS)
                 row.created_at = clock.now()  # the first attempt died: take it over
                 return None
         except IntegrityError:
             continue  # a concurrent request inserted the key first; look again
-    raise Conflict("同一 Idempotency-Key 的申请正在处理中, 请稍后重试 (request in progress)")
+    raise Conflict(KEY_IN_PROGRESS)
 
 
 def _sealed(response: dict) -> dict:

@@ -3,7 +3,7 @@
 import functools
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy.orm import joinedload
@@ -190,7 +190,7 @@ def _claim(actor, lease) -> list[dict]:
             },
         ).all()
         # RETURNING has no order: hand the tasks out most urgent first, like the queue
-        steps.sort(key=lambda s: (-s.priority, s.due_date, s.id))
+        steps.sort(key=lambda s: (-s.priority, s.due_date or date.max, s.id))
         applications = {
             a.id: a
             for a in connection.execute(
