@@ -96,9 +96,11 @@ class WriterQueue:
                 if time.monotonic() >= deadline:
                     os.close(fd)
                     return None
-                # another process writes: it usually commits within a millisecond or two
+                # another process writes and usually commits within a millisecond: look again
+                # every 0.2 ms at most (one polling thread per process; the others wait on the
+                # thread lock, which wakes them at once)
                 time.sleep(pause)
-                pause = min(pause * 2, 0.001)
+                pause = min(pause * 2, 0.0002)
             except OSError:
                 os.close(fd)
                 return None
