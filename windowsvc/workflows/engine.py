@@ -24,6 +24,18 @@ class GuardViolation(Exception):
         self.field = field
 
 
+def text_argument(ed, name):
+    """A guard's keyword argument, stripped when it is text."""
+    value = ed.kwargs.get(name)
+    return value.strip() if isinstance(value, str) else value
+
+
+def require_text(ed, name, message):
+    """A guard's keyword argument must be given and not blank."""
+    if not text_argument(ed, name):
+        raise GuardViolation(message, name)
+
+
 @dataclass
 class WorkflowDefinition:
     """States and transitions as data, and the one shared ``transitions.Machine`` built from them.

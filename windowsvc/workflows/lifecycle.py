@@ -4,7 +4,7 @@ Guards raise GuardViolation with a message a clerk can act on; a guard that only
 branches (e.g. whether a supplement completed the materials) returns a bool instead.
 """
 
-from .engine import GuardViolation, WorkflowDefinition
+from .engine import GuardViolation, WorkflowDefinition, require_text, text_argument
 
 SUSPENSION_KINDS = ("hearing", "testing", "inspection", "appraisal", "expert_review")
 DELIVERY_METHODS = ("window", "express", "electronic")
@@ -30,16 +30,6 @@ STATES = [
 UNDECIDED = ["submitted", "correction", "accepted", "in_progress", "suspended"]
 # States in which the applicant's case has ended and may be rated.
 CONCLUDED = ["delivered", "denied", "not_accepted", "withdrawn", "terminated", "archived"]
-
-
-def _text(ed, name):
-    value = ed.kwargs.get(name)
-    return value.strip() if isinstance(value, str) else value
-
-
-def _require(ed, name, message):
-    if not _text(ed, name):
-        raise GuardViolation(message, name)
 
 
 def materials_complete(ed):
@@ -91,14 +81,14 @@ def not_yet_accepted(model) -> bool:
 
 def has_reason_and_rights_notice(ed):
     """不予受理 / 不予许可 must carry a reason and the notice of appeal rights (Art 38)."""
-    _require(ed, "reason", "不予受理须说明理由")
-    _require(ed, "rights_notice", "须告知申请人依法申请行政复议或提起行政诉讼的权利")
+    require_text(ed, "reason", "不予受理须说明理由")
+    require_text(ed, "rights_notice", "须告知申请人依法申请行政复议或提起行政诉讼的权利")
     return True
 
 
 def has_reason(ed):
     """The action needs a written reason."""
-    _require(ed, "reason", "须填写理由")
+    require_text(ed, "reason", "须填写理由")
     return True
 
 
@@ -106,7 +96,7 @@ def is_special_procedure(ed):
     """特别程序 (Art 45): a known kind, a reason and the expected duration in working days."""
     if ed.kwargs.get("kind") not in SUSPENSION_KINDS:
         raise GuardViolation(f"特别程序类型须为 {', '.join(SUSPENSION_KINDS)} 之一", "kind")
-    _require(ed, "reason", "须说明特别程序的理由")
+    require_text(ed, "reason", "须说明特别程序的理由")
     days = ed.kwargs.get("expected_days")
     if not isinstance(days, int) or days < 1:
         raise GuardViolation("须填写预计所需工作日 (至少 1 天)", "expected_days")
@@ -115,7 +105,7 @@ def is_special_procedure(ed):
 
 def has_procedure_result(ed):
     """Ending a special procedure records its result."""
-    _require(ed, "result", "须记录特别程序的结果")
+    require_text(ed, "result", "须记录特别程序的结果")
     return True
 
 
@@ -127,8 +117,8 @@ def extension_allowed(ed):
     days = ed.kwargs.get("days")
     if not isinstance(days, int) or not 1 <= days <= maximum:
         raise GuardViolation(f"延长期限须为 1 至 {maximum} 个工作日", "days")
-    _require(ed, "approver", "须写明批准人")
-    _require(ed, "reason", "须说明延期理由 (将告知申请人)")
+    require_text(ed, "approver", "须写明批准人")
+    require_text(ed, "reason", "须说明延期理由 (将告知申请人)")
     return True
 
 
@@ -137,7 +127,7 @@ def has_delivery_method(ed):
     method = ed.kwargs.get("method")
     if method not in DELIVERY_METHODS:
         raise GuardViolation(f"送达方式须为 {', '.join(DELIVERY_METHODS)} 之一", "method")
-    if method == "express" and not _text(ed, "tracking"):
+    if method == "express" and not text_argument(ed, "tracking"):
         raise GuardViolation("快递送达须填写运单号", "tracking")
     return True
 

@@ -9,7 +9,7 @@ The follow-up call (回访) comes first and is required: nothing else moves a ne
 not even an appeal.
 """
 
-from .engine import GuardViolation, WorkflowDefinition
+from .engine import GuardViolation, WorkflowDefinition, require_text
 
 SUPERVISOR, OVERSIGHT, CITIZEN = "supervisor", "oversight", "citizen"
 # where an appeal may start and where a rejected one returns: after the follow-up, before close
@@ -29,16 +29,6 @@ STATES = [
 ]
 
 
-def _text(ed, name):
-    value = ed.kwargs.get(name)
-    return value.strip() if isinstance(value, str) else value
-
-
-def _require(ed, name, message):
-    if not _text(ed, name):
-        raise GuardViolation(message, name)
-
-
 def has_follow_up_record(ed):
     """回访: when the rater was contacted (not in the future) and what was said."""
     contacted_at, now = ed.kwargs.get("contacted_at"), ed.kwargs.get("now")
@@ -46,25 +36,25 @@ def has_follow_up_record(ed):
         raise GuardViolation("须填写回访时间", "contacted_at")
     if now is not None and contacted_at > now:
         raise GuardViolation("回访时间不能晚于当前时间", "contacted_at")
-    _require(ed, "summary", "须记录回访情况")
+    require_text(ed, "summary", "须记录回访情况")
     return True
 
 
 def has_measures(ed):
     """整改: the measures taken."""
-    _require(ed, "measures", "须填写整改措施")
+    require_text(ed, "measures", "须填写整改措施")
     return True
 
 
 def has_explanation(ed):
     """解释说明: why nothing can be changed (no legal basis)."""
-    _require(ed, "explanation", "须填写解释说明")
+    require_text(ed, "explanation", "须填写解释说明")
     return True
 
 
 def has_appeal_reason(ed):
     """申诉 needs a reason."""
-    _require(ed, "reason", "须填写申诉理由")
+    require_text(ed, "reason", "须填写申诉理由")
     return True
 
 
@@ -82,7 +72,7 @@ def has_appeal_decision(ed):
     """复核: upheld or not, with a reason."""
     if not isinstance(ed.kwargs.get("upheld"), bool):
         raise GuardViolation("须写明申诉是否成立 (upheld: true/false)", "upheld")
-    _require(ed, "reason", "须填写复核意见")
+    require_text(ed, "reason", "须填写复核意见")
     return True
 
 

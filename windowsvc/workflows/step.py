@@ -8,7 +8,7 @@ pending/locked/incident/awaiting_supplement ─cancel→ cancelled
 An expired lock needs no transition: a locked step whose lease ran out is fetchable again.
 """
 
-from .engine import GuardViolation, WorkflowDefinition
+from .engine import GuardViolation, WorkflowDefinition, require_text
 
 OUTCOMES = ("approve", "deny", "correction")
 OPEN_STATES = ["pending", "locked", "incident", "awaiting_supplement"]
@@ -28,8 +28,8 @@ def outcome_is_complete(ed):
     outcome = ed.kwargs.get("outcome")
     if outcome not in OUTCOMES:
         raise GuardViolation(f"outcome 须为 {', '.join(OUTCOMES)} 之一", "outcome")
-    if outcome == "deny" and not (ed.kwargs.get("comment") or "").strip():
-        raise GuardViolation("不予许可须在 comment 中说明理由", "comment")
+    if outcome == "deny":
+        require_text(ed, "comment", "不予许可须在 comment 中说明理由")
     return True
 
 
