@@ -13,6 +13,7 @@ from flask import Blueprint, jsonify, request
 from .. import clock
 from ..services import tasks
 from ..services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from ..workflows.step import OUTCOMES
 from .auth import RoleForbidden, Unauthorized, allow, current_actor
 
 bp = Blueprint("camunda", __name__, url_prefix="/engine-rest/external-task")
@@ -243,7 +244,7 @@ def complete(task_id):
     worker_id = _required(data, "workerId", str)
     values = _variables(data)
     outcome = values.get("outcome") or "approve"
-    if outcome not in ("approve", "deny", "correction"):
+    if outcome not in OUTCOMES:
         raise CamundaError(400, "'outcome' must be approve, deny or correction")
     _report(task_id, worker_id, outcome, values.get("comment"), values)
     return "", 204

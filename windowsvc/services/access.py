@@ -7,27 +7,19 @@ from ..extensions import db
 from ..models import AccessRecord, Application
 from .records import Actor
 
+_INSERT_RECORD = insert(AccessRecord.__table__)
+
 
 def note(application_id: int, actor: Actor, purpose: str) -> None:
     """Record, in the caller's transaction, that ``actor`` saw the case's personal data."""
-    db.session.add(
-        AccessRecord(
-            application_id=application_id,
-            principal_id=actor.id,
-            principal_name=actor.name,
-            role=actor.role,
-            department=actor.department,
-            purpose=purpose,
-            at=clock.now(),
-        )
-    )
+    note_many([application_id], actor, purpose)
 
 
-def note_many(application_ids, actor: Actor, purpose: str, connection) -> None:
-    """``note`` for several cases at once, on the caller's Core connection (fetch-and-lock)."""
+def note_many(application_ids, actor: Actor, purpose: str) -> None:
+    """``note`` for several cases at once (fetch-and-lock), inserted at once through Core."""
     at = clock.now()
-    connection.execute(
-        insert(AccessRecord),
+    db.session.connection().execute(
+        _INSERT_RECORD,
         [
             {
                 "application_id": application_id,

@@ -140,26 +140,20 @@ def _has_candidates(department, lease) -> bool:
     )
 
 
-@functools.cache
-def _claim_statement():
-    return (
-        update(_STEPS)
-        .where(_STEPS.c.id.in_(bindparam("ids", expanding=True)))
-        .values(
-            state="locked",
-            lock_owner=bindparam("worker_id"),
-            lock_expires_at=bindparam("lock_expires_at", type_=_STEPS.c.lock_expires_at.type),
-            attempt=_STEPS.c.attempt + 1,
-        )
-        .returning(*_TASK_STEP_COLUMNS)
+_CLAIM = (
+    update(_STEPS)
+    .where(_STEPS.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        state="locked",
+        lock_owner=bindparam("worker_id"),
+        lock_expires_at=bindparam("lock_expires_at", type_=_STEPS.c.lock_expires_at.type),
+        attempt=_STEPS.c.attempt + 1,
     )
-
-
-@functools.cache
-def _task_applications_statement():
-    return select(*_TASK_APPLICATION_COLUMNS).where(
-        _APPLICATIONS.c.id.in_(bindparam("ids", expanding=True))
-    )
+    .returning(*_TASK_STEP_COLUMNS)
+)
+_TASK_APPLICATIONS = select(*_TASK_APPLICATION_COLUMNS).where(
+    _APPLICATIONS.c.id.in_(bindparam("ids", expanding=True))
+)
 
 
 def _claim(actor, lease) -> list[dict]:
@@ -182,7 +176,7 @@ def _claim(actor, lease) -> list[dict]:
         if not ids:
             return []
         steps = connection.execute(
-            _claim_statement(),
+            _CLAIM,
             {
                 "ids": ids,
                 "worker_id": lease.worker_id,
@@ -194,11 +188,11 @@ def _claim(actor, lease) -> list[dict]:
         applications = {
             a.id: a
             for a in connection.execute(
-                _task_applications_statement(), {"ids": list({s.application_id for s in steps})}
+                _TASK_APPLICATIONS, {"ids": list({s.application_id for s in steps})}
             )
         }
         # the applicant's data goes out: one access record per task handed out
-        access.note_many([s.application_id for s in steps], actor, "task", connection)
+        access.note_many([s.application_id for s in steps], actor, "task")
         return [present_task(step, applications[step.application_id]) for step in steps]
 
 
