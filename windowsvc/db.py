@@ -106,8 +106,9 @@ class WriterQueue:
                 return None
 
 
-_queues: dict[str, WriterQueue] = {}
-_queues_lock = threading.Lock()
+_queues: dict[str, WriterQueue] = {}  # by the database file's real path
+_queue_of: dict[str, WriterQueue] = {}  # by the engine's database string: no path resolution
+_queues_lock = threading.Lock()  # taken only the first time a database is seen
 
 
 def _writer_queue(engine) -> WriterQueue | None:
@@ -116,11 +117,13 @@ def _writer_queue(engine) -> WriterQueue | None:
         return None
     database = engine.url.database
     in_memory = not database or database == ":memory:"
-    key = f"memory:{id(engine)}" if in_memory else os.path.realpath(database)
-    queue = _queues.get(key)
+    name = f"memory:{id(engine)}" if in_memory else database
+    queue = _queue_of.get(name)
     if queue is None:
         with _queues_lock:
+            key = name if in_memory else os.path.realpath(database)
             queue = _queues.setdefault(key, WriterQueue(None if in_memory else key))
+            _queue_of[name] = queue
     return queue
 
 
