@@ -69,7 +69,10 @@ class KnownTokens:
 
 
 def _known_tokens() -> KnownTokens:
-    return current_app.extensions.setdefault("windowsvc_known_tokens", KnownTokens())
+    known = current_app.extensions.get("windowsvc_known_tokens")
+    if known is None:  # not setdefault: that would build a new one on every request
+        known = current_app.extensions.setdefault("windowsvc_known_tokens", KnownTokens())
+    return known
 
 
 _PRINCIPAL_BY_TOKEN = select(
