@@ -1,10 +1,11 @@
 """行为监控: who looked at a case's full personal data, and when."""
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from .. import clock
 from ..extensions import db
 from ..models import AccessRecord, Application
+from .paging import page_of
 from .records import Actor
 
 _INSERT_RECORD = insert(AccessRecord.__table__)
@@ -44,10 +45,8 @@ def listing(number=None, principal_id=None, page=1, per_page=50):
         query = query.where(Application.number == number)
     if principal_id:
         query = query.where(AccessRecord.principal_id == principal_id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.execute(
-        query.order_by(AccessRecord.id.desc()).offset((page - 1) * per_page).limit(per_page)
-    ).all()
+    one_page, total = page_of(query, page, per_page, AccessRecord.id.desc())
+    rows = db.session.execute(one_page).all()
     return [
         {
             "number": n,

@@ -1,6 +1,6 @@
 """Reading applications and the parts of a case every use case shares (presenting, accepting)."""
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from .. import catalog as catalog_rules
 from .. import clock
@@ -11,6 +11,7 @@ from ..rules.masking import mask_applicant
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
 from .context import adapters
 from .errors import Invalid, NotFound, Unavailable
+from .paging import page_of
 from .records import Actor, events_of, record
 
 STAFF_ROLES_SEEING_ALL = {"window", "supervisor", "oversight", "admin"}
@@ -222,11 +223,8 @@ def listing(
             query = query.where(has_step)
         else:
             query = query.where(or_(CatalogItem.department == department, has_step))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.order_by(Application.id.desc()).offset((page - 1) * per_page).limit(per_page)
-    )
-    return list(rows), total
+    one_page, total = page_of(query, page, per_page, Application.id.desc())
+    return list(db.session.scalars(one_page)), total
 
 
 def read_for_staff(number: str, actor: Actor) -> dict:

@@ -1,6 +1,6 @@
 """Reading 差评整改 work orders: who sees which, the staff and rater views, the overdue list."""
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import clock
@@ -12,6 +12,7 @@ from ..rules.ratings import LEVELS, VERDICTS, tag_labels
 from ..workflows.rectification import OPEN_STATES, RECTIFICATION, STAFF_ACTIONS
 from .context import adapters
 from .errors import NotFound
+from .paging import page_of
 from .records import Actor
 
 DEPARTMENT_ROLES = {"supervisor"}
@@ -47,12 +48,9 @@ def listing(actor: Actor, *, state=None, department=None, page=1, per_page=20):
         query = query.where(Rectification.department == department)
     if state:
         query = query.where(Rectification.state == state)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    one_page, total = page_of(query, page, per_page, Rectification.due_date, Rectification.id)
     rows = db.session.scalars(
-        query.options(joinedload(Rectification.application), joinedload(Rectification.rating))
-        .order_by(Rectification.due_date, Rectification.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+        one_page.options(joinedload(Rectification.application), joinedload(Rectification.rating))
     )
     return [present(o, actor.role) for o in rows], total
 
