@@ -17,7 +17,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-CALENDAR_2027 = REPO / "windowsvc" / "catalog" / "demo" / "calendar-2027-provisional.json"
 QUICK = os.environ.get("BENCH_QUICK", "").strip() not in ("", "0", "false", "no")
 HTTP_TIMEOUT = 30.0  # every request to the server: long polls wait at most 20 s
 STARTUP_SECONDS = 30
@@ -94,7 +93,6 @@ def app_config(database_url: str, workdir: Path) -> dict:
     return {
         "DATABASE_URL": database_url,
         "SECRET_KEY": f"bench-{uuid.uuid4().hex}",
-        "CALENDAR_OVERRIDES": str(CALENDAR_2027),
         "RATELIMIT_STORAGE_URI": "memory://",
         "EVIDENCE_SOURCE": "none",
         "NOTICE_LOG": str(workdir / "notices.jsonl"),

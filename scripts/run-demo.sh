@@ -9,9 +9,6 @@ if [ ! -f var/secret_key ]; then
   "$BIN/python" -c "import secrets; print(secrets.token_hex(32))" > var/secret_key
 fi
 export WINDOWSVC_SECRET_KEY="${WINDOWSVC_SECRET_KEY:-$(cat var/secret_key)}"
-# chinesecalendar knows years up to 2026; the demo runs with a clearly provisional 2027 calendar.
-export WINDOWSVC_CALENDAR_OVERRIDES="${WINDOWSVC_CALENDAR_OVERRIDES:-$PWD/windowsvc/catalog/demo/calendar-2027-provisional.json}"
-echo "NOTE: demo uses a PROVISIONAL 2027 holiday calendar ($WINDOWSVC_CALENDAR_OVERRIDES)" >&2
 
 "$BIN/windowsvc" init
 

@@ -25,6 +25,7 @@ TABLES = (
     "departments",
     "calendar_days",
     "calendar_years",
+    "calendar_loads",
     "access_records",
     "audit_checkpoints",
 )
@@ -97,6 +98,7 @@ def _reset_postgres(url):
     with engine.begin() as conn:
         mutable = [t for t in TABLES if t not in ("catalog_items", "departments")]
         conn.execute(text(f"TRUNCATE {', '.join(mutable)} RESTART IDENTITY CASCADE"))
+        conn.execute(text("UPDATE calendar_state SET revision = 0"))
         # item versions a test loaded on top of the demo catalog
         conn.execute(text("DELETE FROM catalog_items WHERE version > 1"))
     engine.dispose()

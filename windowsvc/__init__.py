@@ -11,11 +11,10 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app: configuration, database, adapters, API and CLI. Nothing at import time."""
     from . import api, cli, clock
     from .adapters import evidence
-    from .adapters.calendar import ChineseWorkingCalendar, StoredOverridesCalendar
+    from .adapters.calendar import ChineseWorkingCalendar, NoticeCalendar
     from .config import load_config
     from .db import install_engine_behaviour
     from .extensions import db, limiter, migrate
-    from .services.calendar import stored_overrides
     from .services.context import Adapters
 
     app = Flask(__name__)
@@ -27,9 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         install_engine_behaviour(db.engine)
     app.extensions["windowsvc.adapters"] = Adapters(
-        calendar=StoredOverridesCalendar(
-            ChineseWorkingCalendar.from_config(app.config["CALENDAR_OVERRIDES"]),
-            loader=stored_overrides,
+        # stored notices are read in on first use (services.calendar.working_calendar)
+        calendar=NoticeCalendar(
+            ChineseWorkingCalendar.from_config(app.config["CALENDAR_OVERRIDES"]), revision=None
         ),
         evidence=app.config.get("EVIDENCE_ADAPTER")
         or evidence.from_config(

@@ -297,13 +297,52 @@ def calendar_group():
 
 @calendar_group.command("load")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--by", default="管理员 (windowsvc calendar load)", help="who loads it, for the record"
+)
 @with_appcontext
-def calendar_load(path):
-    """Load an official holiday notice: {"years": [...], "holidays": [...], "workdays": [...]}."""
-    from .services import calendar
+def calendar_load(path, by):
+    """Load an official holiday notice and count every provisional deadline again.
+
+    PATH is JSON: {"years": [...], "holidays": [...], "workdays": [...], "note": "..."}.
+    """
+    from .services import calendar, calendar_admin
+    from .services.errors import Invalid
+    from .services.records import Actor
 
     try:
-        years, days = calendar.load_overrides(path.read_text("utf-8"))
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"calendar: {days} days loaded; complete years: {', '.join(map(str, years)) or '-'}")
+        result = calendar_admin.load(
+            calendar.parse_notice(path.read_text("utf-8")), Actor(None, by, "admin")
+        )
+    except Invalid as exc:
+        raise click.ClickException(f"{exc.detail} {exc.extra.get('errors') or ''}") from exc
+    recounted = result["recounted"]
+    click.echo(
+        f"calendar: {result['days']} days, complete years: "
+        f"{', '.join(map(str, result['years'])) or '-'}"
+        f"{'' if result['changed'] else ' (already loaded, nothing changed)'}"
+    )
+    click.echo(
+        f"recounted: {recounted['cases']} cases changed ({recounted['deadlines']} case deadlines, "
+        f"{recounted['steps']} steps, {recounted['rectifications']} work orders); "
+        f"{recounted['still_provisional']} cases still provisional"
+    )
+
+
+@calendar_group.command("coverage")
+@with_appcontext
+def calendar_coverage():
+    """Which years are official, and how much open work is still provisional."""
+    from .services import calendar_admin
+
+    report = calendar_admin.coverage()
+    for year in report["years"]:
+        click.echo(
+            f"{year['year']}\t{year['source']}\t{'official' if year['official'] else 'PROVISIONAL'}"
+        )
+    click.echo(
+        f"open cases provisional: {report['open_cases_provisional']}, steps: "
+        f"{report['open_steps_provisional']}, work orders: {report['rectifications_provisional']}"
+    )
+    if report["next_year_missing_warning"]:
+        click.echo(f"WARNING: no official notice for {report['as_of'].year + 1} yet", err=True)

@@ -89,6 +89,9 @@ class Application(db.Model):
     acceptance_date = mapped_column(Date, index=True)
     due_date = mapped_column(Date)
     legal_due_date = mapped_column(Date)
+    # a day of a year without the official holiday notice went into the date (预计, 待确认)
+    due_date_provisional: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    legal_due_date_provisional: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     correction_requested_at = mapped_column(UTCDateTime)
     concluded_at = mapped_column(UTCDateTime)
     # 办结: the day the case ended (decision, refusal, withdrawal, termination), and the working
@@ -141,6 +144,7 @@ class Step(db.Model):
     state: Mapped[str] = mapped_column(String(20))
     priority: Mapped[int] = mapped_column(Integer, default=50)
     due_date = mapped_column(Date)
+    due_date_provisional: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     available_at = mapped_column(UTCDateTime, nullable=False)
     lock_owner: Mapped[str | None] = mapped_column(String(200))
     lock_expires_at = mapped_column(UTCDateTime)
@@ -251,6 +255,34 @@ class CalendarYear(db.Model):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     note: Mapped[str] = mapped_column(Text, default="")
+    loaded_at = mapped_column(UTCDateTime)
+
+
+class CalendarState(db.Model):
+    """The calendar's revision: one row, bumped by every load that changes the calendar.
+
+    Transactions that count deadlines read it with a share lock, and a load takes it FOR UPDATE:
+    no deadline is counted on the old calendar and committed after the load's recount.
+    """
+
+    __tablename__ = "calendar_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class CalendarLoad(db.Model):
+    """One load of a holiday notice that changed the calendar, and what it counted again."""
+
+    __tablename__ = "calendar_loads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at = mapped_column(UTCDateTime, nullable=False)
+    by_name: Mapped[str] = mapped_column(String(100))
+    years = mapped_column(Json, nullable=False)
+    days: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recomputed = mapped_column(Json, nullable=False)
 
 
 class CalendarDay(db.Model):
@@ -315,6 +347,8 @@ class Rectification(db.Model):
     department: Mapped[str] = mapped_column(String(40), index=True)
     state: Mapped[str] = mapped_column(String(20), index=True)
     due_date = mapped_column(Date, nullable=False)
+    due_date_provisional: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    due_working_days: Mapped[int | None] = mapped_column(Integer)
     opened_at = mapped_column(UTCDateTime, nullable=False)
     contacted_at = mapped_column(UTCDateTime)
     follow_up_summary: Mapped[str | None] = mapped_column(Text)

@@ -26,8 +26,6 @@ LOG_TAIL_CHARS = 4000
 WINDOW_PRINCIPALS = {"window": "测试窗口", "window2": "测试窗口二"}
 # Back-office systems polling the task queue; their tokens are keyed by department code.
 BACKOFFICE_DEPARTMENTS = ("scjg", "xfjy", "zjj", "zrzy")
-# chinesecalendar knows no 2027 yet; limits of cases accepted late in 2026 run into it.
-CALENDAR_2027 = REPO / "windowsvc" / "catalog" / "demo" / "calendar-2027-provisional.json"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -74,7 +72,6 @@ def _server_env(database_url: str, port: int) -> dict:
             "WINDOWSVC_RATELIMIT_STORAGE_URI": "memory://",
             "WINDOWSVC_WORKERS": "2",
             "WINDOWSVC_BIND": f"127.0.0.1:{port}",
-            "WINDOWSVC_CALENDAR_OVERRIDES": str(CALENDAR_2027),
         }
     )
     return env

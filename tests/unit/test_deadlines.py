@@ -5,24 +5,18 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.fakes import FakeCalendar
 from windowsvc.adapters.calendar import ChineseWorkingCalendar
-from windowsvc.rules.deadlines import CalendarUnavailable, add_working_days, working_days_between
-
-
-class FakeCalendar:
-    """Monday to Friday, minus listed days off, plus listed working weekend days."""
-
-    def __init__(self, days_off=(), make_up_days=()):
-        self.days_off = set(days_off)
-        self.make_up_days = set(make_up_days)
-        self.asked = []
-
-    def is_working_day(self, day):
-        self.asked.append(day)
-        if day in self.make_up_days:
-            return True
-        return day.weekday() < 5 and day not in self.days_off
-
+from windowsvc.rules.deadlines import (
+    Deadline,
+    add_working_days,
+    counted_from_parts,
+    deadline,
+    extend,
+    pause_length,
+    provisional_years,
+    working_days_between,
+)
 
 MONDAY = date(2030, 6, 3)
 FRIDAY = MONDAY + timedelta(days=4)
@@ -161,17 +155,94 @@ class TestNationalDay2025:
 
 
 class TestYearsWithoutData:
-    def test_a_date_in_2027_raises_naming_the_year(self, china):
-        with pytest.raises(CalendarUnavailable, match="2027") as raised:
-            china.is_working_day(date(2027, 3, 1))
-        assert raised.value.year == 2027
+    """chinesecalendar 1.11 stops at 2026: 2027 is answered provisionally, never refused."""
 
-    def test_a_limit_running_into_2027_raises_instead_of_guessing(self, china):
-        with pytest.raises(CalendarUnavailable, match="2027"):
-            add_working_days(date(2026, 12, 30), 5, china)
+    def test_a_date_in_2027_is_answered_by_the_statutory_rule(self, china):
+        assert china.is_working_day(date(2027, 3, 1))
+        assert not china.is_working_day(date(2027, 1, 1))  # 元旦, a Friday
+        assert not china.is_working_day(date(2027, 3, 6))  # a Saturday
 
-    def test_a_limit_ending_before_the_unknown_year_still_works(self, china):
-        assert add_working_days(date(2026, 12, 30), 1, china) == date(2026, 12, 31)
+    def test_2027_is_not_official_and_2026_is(self, china):
+        assert not china.is_official(2027)
+        assert china.is_official(2026)
+
+    def test_a_limit_running_into_2027_is_computed_and_marked_provisional(self, china):
+        # 31 Thu; 2027-01-01 Fri 元旦; 4 Mon, 5 Tue, 6 Wed, 7 Thu.
+        assert deadline(date(2026, 12, 30), 5, china) == Deadline(date(2027, 1, 7), True)
+
+    def test_a_limit_ending_before_the_unknown_year_is_official(self, china):
+        assert deadline(date(2026, 12, 30), 1, china) == Deadline(date(2026, 12, 31), False)
+
+    def test_twenty_and_forty_five_days_from_4_december_2026(self, china):
+        # 元旦 (Fri 1 Jan) and 春节 (除夕 Fri 5 Feb to 初三 Mon 8 Feb) are days off.
+        assert deadline(date(2026, 12, 4), 20, china) == Deadline(date(2027, 1, 4), True)
+        assert deadline(date(2026, 12, 4), 45, china) == Deadline(date(2027, 2, 10), True)
+
+    @pytest.mark.parametrize("year", [2028, 2031, 2099])
+    def test_later_years_never_raise(self, china, year):
+        due = deadline(date(year, 6, 1), 45, china)
+        assert due.provisional and due.date.year == year
+
+    def test_a_year_before_the_package_is_provisional_too(self, china):
+        assert not china.is_official(2003)
+        assert deadline(date(2003, 3, 3), 5, china).provisional
+
+    def test_beyond_the_lunar_tables_weekends_still_count(self, china):
+        # python-holidays dates lunar festivals up to 2100; later years are weekends only
+        assert deadline(date(2101, 1, 3), 1, china) == Deadline(date(2101, 1, 4), True)
+
+
+class TestProvisionalDeadlines:
+    def test_a_deadline_inside_official_years_is_official(self):
+        assert deadline(MONDAY, 5, FakeCalendar()) == Deadline(MONDAY + timedelta(days=7), False)
+
+    def test_a_deadline_reaching_an_unofficial_year_is_provisional(self):
+        calendar = FakeCalendar(unofficial={2031})
+        assert deadline(date(2030, 12, 27), 3, calendar).provisional
+
+    def test_the_unofficial_years_of_a_span_are_listed(self):
+        calendar = FakeCalendar(unofficial={2031, 2032})
+        assert provisional_years(date(2032, 1, 5), date(2030, 5, 1), calendar) == [2031, 2032]
+
+    def test_extending_keeps_an_earlier_provisional_flag(self):
+        before = Deadline(MONDAY, True)
+        assert extend(before, 1, FakeCalendar()) == Deadline(MONDAY + timedelta(days=1), True)
+
+    def test_extending_into_an_unofficial_year_makes_it_provisional(self):
+        calendar = FakeCalendar(unofficial={2031})
+        moved = extend(Deadline(date(2030, 12, 30), False), 3, calendar)
+        assert moved == Deadline(date(2031, 1, 2), True)
+
+    def test_a_pause_over_an_unofficial_year_is_provisional(self):
+        calendar = FakeCalendar(unofficial={2031})
+        assert pause_length(date(2030, 12, 30), date(2031, 1, 6), calendar) == (5, True)
+        assert pause_length(MONDAY, FRIDAY, calendar) == (4, False)
+
+    def test_a_pause_that_ends_the_day_it_began_makes_up_nothing(self):
+        assert pause_length(MONDAY, MONDAY, FakeCalendar()).days == 0
+
+
+class TestCountedFromParts:
+    """A date reached step by step (accepted, paused, extended) is the date counted at once."""
+
+    def test_parts_give_the_same_date_as_the_steps(self):
+        calendar = FakeCalendar(days_off={MONDAY + timedelta(days=15)})
+        stepwise = extend(extend(deadline(MONDAY, 20, calendar), 3, calendar), 10, calendar)
+        assert counted_from_parts(MONDAY, 20, 13, calendar) == stepwise
+
+    def test_an_instant_item_accepted_on_a_sunday_counts_from_monday(self):
+        sunday = MONDAY - timedelta(days=1)
+        stepwise = extend(deadline(sunday, 0, FakeCalendar()), 2, FakeCalendar())
+        assert counted_from_parts(sunday, 0, 2, FakeCalendar()) == stepwise
+        assert stepwise.date == MONDAY + timedelta(days=2)
+
+    def test_a_provisional_part_makes_the_date_provisional(self):
+        assert counted_from_parts(MONDAY, 5, 0, FakeCalendar(), provisional_parts=True).provisional
+
+    def test_a_new_day_off_moves_the_recounted_date(self):
+        before = counted_from_parts(MONDAY, 5, 2, FakeCalendar())
+        after = counted_from_parts(MONDAY, 5, 2, FakeCalendar(days_off={MONDAY + timedelta(1)}))
+        assert after.date == before.date + timedelta(days=1)
 
 
 class TestOverrides:
@@ -200,10 +271,11 @@ class TestOverrides:
         assert calendar.is_working_day(date(2026, 10, 3))
         assert calendar.is_working_day(date(2026, 3, 3))
 
-    def test_a_year_not_declared_still_raises(self):
+    def test_a_declared_year_is_official_and_others_are_not(self):
         calendar = ChineseWorkingCalendar.from_config(self.config)
-        with pytest.raises(CalendarUnavailable, match="2028"):
-            calendar.is_working_day(date(2028, 1, 3))
+        assert calendar.is_official(2027)
+        assert not calendar.is_official(2028)
+        assert calendar.is_working_day(date(2028, 1, 3))
 
     def test_the_configuration_may_be_a_json_file(self, tmp_path):
         path = tmp_path / "calendar.json"
@@ -216,5 +288,5 @@ class TestOverrides:
     def test_no_configuration_gives_the_package_calendar(self, empty):
         calendar = ChineseWorkingCalendar.from_config(empty)
         assert calendar.overrides == {}
-        with pytest.raises(CalendarUnavailable):
-            calendar.is_working_day(date(2027, 1, 4))
+        assert calendar.extra_years == frozenset()
+        assert not calendar.is_official(2027)

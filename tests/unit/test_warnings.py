@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.fakes import FakeCalendar
 from windowsvc.adapters.calendar import ChineseWorkingCalendar
 from windowsvc.rules.deadlines import add_working_days, working_days_between
 from windowsvc.rules.warnings import (
@@ -16,20 +17,6 @@ from windowsvc.rules.warnings import (
     severity,
     warning_window,
 )
-
-
-class FakeCalendar:
-    """Monday to Friday, minus listed days off, plus listed working weekend days."""
-
-    def __init__(self, days_off=(), make_up_days=()):
-        self.days_off = set(days_off)
-        self.make_up_days = set(make_up_days)
-
-    def is_working_day(self, day):
-        if day in self.make_up_days:
-            return True
-        return day.weekday() < 5 and day not in self.days_off
-
 
 MONDAY = date(2030, 6, 3)
 DEFAULT = Thresholds(warning_days=2, red_card_days=3)

@@ -8,7 +8,16 @@ from ..services import actions, applications, intake
 from ..services.errors import PreconditionRequired, ServiceError
 from ..workflows.lifecycle import DELIVERY_METHODS, LIFECYCLE, SUSPENSION_KINDS
 from .auth import allow, current_actor
-from .schemas import CHANNELS, Applicant, Deferral, Delivery, LocalDateTime, MaterialRef, Page
+from .schemas import (
+    CHANNELS,
+    Applicant,
+    Deferral,
+    Delivery,
+    LocalDateTime,
+    MaterialRef,
+    Page,
+    provisional_flag,
+)
 from .smorest import Blueprint
 
 blp = Blueprint(
@@ -47,6 +56,7 @@ class StepOut(Schema):
     topic = fields.String()
     state = fields.String()
     due_date = fields.Date(allow_none=True)
+    due_date_provisional = provisional_flag()
     outcome = fields.String(allow_none=True)
     comment = fields.String(allow_none=True)
     result = fields.Dict(allow_none=True)
@@ -55,6 +65,11 @@ class StepOut(Schema):
     retries = fields.Integer(allow_none=True)
     error_message = fields.String(allow_none=True)
     completed_at = LocalDateTime(allow_none=True)
+
+
+class CorrectionLimit(Schema):
+    date = fields.Date(metadata={"description": "receipt + 5 working days (Art 32, 视为受理)"})
+    provisional = provisional_flag()
 
 
 class ApplicationOut(Schema):
@@ -72,6 +87,17 @@ class ApplicationOut(Schema):
     acceptance_date = fields.Date(allow_none=True)
     due_date = fields.Date(allow_none=True)
     legal_due_date = fields.Date(allow_none=True)
+    due_date_provisional = provisional_flag("the promised due date")
+    legal_due_date_provisional = provisional_flag("the legal due date")
+    deadlines_provisional = provisional_flag("a due date of the case")
+    provisional_note = fields.String(
+        allow_none=True, metadata={"description": "预计，待国务院公布 N 年节假日安排后确认"}
+    )
+    correction_limit = fields.Nested(
+        CorrectionLimit,
+        allow_none=True,
+        metadata={"description": "while acceptance is pending: last day for a correction notice"},
+    )
     materials = fields.List(fields.Nested(MaterialOut))
     missing_materials = fields.List(fields.Nested(MaterialOut))
     deferred = fields.List(fields.Nested(MaterialOut))

@@ -7,6 +7,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from ..rules.warnings import LEVELS
 from ..services import indicators, oversight
 from .auth import allow, current_actor
+from .schemas import provisional_flag
 from .smorest import Blueprint
 
 blp = Blueprint("oversight", __name__, url_prefix="/api/v1", description="电子监察")
@@ -36,6 +37,7 @@ class CaseWarning(Schema):
     acceptance_date = fields.Date()
     due_date = fields.Date(metadata={"description": "承诺 (promised) due date"})
     legal_due_date = fields.Date(allow_none=True, metadata={"description": "法定 due date"})
+    deadlines_provisional = provisional_flag("a due date of the case")
     level = level_field("against the promised due date")
     working_days_left = fields.Integer()
     working_days_over = fields.Integer()
@@ -54,6 +56,7 @@ class StepWarning(Schema):
     department = fields.String()
     state = fields.String()
     due_date = fields.Date()
+    due_date_provisional = provisional_flag("the step's due date")
     case_due_date = fields.Date()
     level = level_field("against the step's due date")
     working_days_left = fields.Integer()

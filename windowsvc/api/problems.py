@@ -6,7 +6,6 @@ from flask import Response, json, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from ..rules.deadlines import CalendarUnavailable
 from ..services.errors import ServiceError
 from ..workflows import ActionNotAllowed, GuardViolation
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
@@ -118,11 +117,6 @@ def register(app):
             "/problems/validation",
             errors=flatten_messages(error.messages),
         )
-
-    @app.errorhandler(CalendarUnavailable)
-    def _calendar(error: CalendarUnavailable):
-        log.error("working calendar incomplete: %s", error)
-        return problem(503, "Working calendar incomplete", str(error), "/problems/calendar")
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -9,7 +9,7 @@ from ..services import rectification_views, rectifications
 from ..workflows.rectification import RECTIFICATION
 from .applications import NoBody
 from .auth import allow, current_actor
-from .schemas import LocalDateTime, Page
+from .schemas import LocalDateTime, Page, provisional_flag
 from .smorest import Blueprint
 
 blp = Blueprint(
@@ -63,6 +63,7 @@ class RectificationOut(Schema):
     state = fields.String(metadata={"enum": list(RECTIFICATION.labels)})
     state_label = fields.String()
     due_date = fields.Date()
+    due_date_provisional = provisional_flag()
     overdue = fields.Boolean()
     opened_at = LocalDateTime()
     rating = fields.Nested(RatingSeen)

@@ -50,6 +50,16 @@ class Delivery(Schema):
     address = fields.String(validate=validate.Length(max=300))
 
 
+def provisional_flag(what: str = "the date"):
+    """A due date's flag: a year without the official holiday notice went into it (预计)."""
+    return fields.Boolean(
+        metadata={
+            "description": f"{what} was counted over a year without the State Council's holiday "
+            "notice (预计, recounted when it is loaded)"
+        }
+    )
+
+
 class Problem(Schema):
     type = fields.String()
     title = fields.String()
@@ -72,6 +82,7 @@ class PublicRectification(Schema):
     state = fields.String()
     state_label = fields.String()
     due_date = fields.Date()
+    due_date_provisional = provisional_flag()
     measures = fields.String(allow_none=True, metadata={"description": "once closed"})
     explanation = fields.String(allow_none=True, metadata={"description": "once closed"})
     closed_at = LocalDateTime(allow_none=True)

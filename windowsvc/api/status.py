@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from ..extensions import limiter
 from ..services import status
 from .auth import PUBLIC, allow
-from .schemas import LocalDateTime, RatingOut
+from .schemas import LocalDateTime, RatingOut, provisional_flag
 from .smorest import Blueprint
 
 blp = Blueprint("status", __name__, url_prefix="/api/v1", description="办件查询 (citizens)")
@@ -41,6 +41,10 @@ class StatusOut(Schema):
     received_at = LocalDateTime()
     accepted_at = LocalDateTime(allow_none=True)
     due_date = fields.Date(allow_none=True)
+    due_date_provisional = provisional_flag("the due date")
+    provisional_note = fields.String(
+        allow_none=True, metadata={"description": "预计，待国务院公布 N 年节假日安排后确认"}
+    )
     missing_materials = fields.List(fields.String())
     progress = fields.List(fields.Nested(ProgressEntry))
     timeline = fields.List(fields.Nested(TimelineEntry))

@@ -7,7 +7,7 @@ from ..services import tasks
 from ..workflows.step import OUTCOMES
 from .applications import StepOut
 from .auth import allow, current_actor
-from .schemas import LocalDateTime
+from .schemas import LocalDateTime, provisional_flag
 from .smorest import Blueprint
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1", description="后台办理: task queue")
@@ -33,6 +33,7 @@ class TaskApplication(Schema):
     deferred = fields.List(fields.Dict())
     accepted_at = LocalDateTime(allow_none=True)
     due_date = fields.Date(allow_none=True)
+    due_date_provisional = provisional_flag("the case's promised due date")
 
 
 class TaskStep(Schema):
@@ -52,6 +53,7 @@ class TaskOut(Schema):
     retries = fields.Integer(allow_none=True)
     priority = fields.Integer()
     due_date = fields.Date(allow_none=True)
+    due_date_provisional = provisional_flag("the step's due date")
 
 
 class CompleteIn(Schema):

@@ -1,24 +1,32 @@
-"""Working-day arithmetic (Art 82: limits count working days, statutory holidays excluded)."""
+"""Working-day arithmetic (Art 82: limits count working days, statutory holidays excluded).
+
+A calendar answers for every day. Where the State Council's notice for a year is not known, the
+answer is provisional (weekends and the statutory holidays only), and every deadline counted over
+such a year says so: it is shown as provisional and counted again when the notice is loaded.
+"""
 
 from datetime import date, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-
-class CalendarUnavailable(RuntimeError):
-    """The calendar has no data for a year; an administrator must supply it (never guessed)."""
-
-    def __init__(self, year: int):
-        super().__init__(
-            f"工作日历缺少 {year} 年的节假日数据: 请通过 WINDOWSVC_CALENDAR_OVERRIDES 或 "
-            f"calendar_days 表补充 {year} 年国务院节假日安排 (no working-day data for {year})"
-        )
-        self.year = year
+# What the public calculator accepts: the statutory holidays are known up to 2100.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
+MAX_WORKING_DAYS = 365
 
 
 class WorkingCalendar(Protocol):
-    """Port: tells whether a date is a working day, raising CalendarUnavailable when it can't."""
+    """Port: whether a date is a working day, and whether a year's answers are official."""
 
     def is_working_day(self, day: date) -> bool: ...
+
+    def is_official(self, year: int) -> bool: ...
+
+
+class Deadline(NamedTuple):
+    """A due date, and whether a day of a year without the official notice went into it."""
+
+    date: date
+    provisional: bool
 
 
 def add_working_days(start: date, days: int, calendar: WorkingCalendar) -> date:
@@ -54,3 +62,48 @@ def working_days_between(start: date, end: date, calendar: WorkingCalendar) -> i
         if calendar.is_working_day(day):
             count += 1
     return count
+
+
+def provisional_years(first: date, last: date, calendar: WorkingCalendar) -> list[int]:
+    """The years from `first` to `last` (either order) the calendar knows only provisionally."""
+    low, high = sorted((first.year, last.year))
+    return [year for year in range(low, high + 1) if not calendar.is_official(year)]
+
+
+def deadline(start: date, days: int, calendar: WorkingCalendar) -> Deadline:
+    """`add_working_days`, saying whether a provisional year went into the answer."""
+    due = add_working_days(start, days, calendar)
+    return Deadline(due, bool(provisional_years(start, due, calendar)))
+
+
+def extend(current: Deadline, days: int, calendar: WorkingCalendar) -> Deadline:
+    """A deadline moved on by `days` working days (a pause made up, an extension)."""
+    moved = deadline(current.date, days, calendar)
+    return Deadline(moved.date, current.provisional or moved.provisional)
+
+
+class PauseLength(NamedTuple):
+    """Working days a clock stood still (特别程序, a department's correction), and their origin."""
+
+    days: int
+    provisional: bool
+
+
+def pause_length(started: date, ended: date, calendar: WorkingCalendar) -> PauseLength:
+    """The working days after ``started`` up to ``ended`` that a paused clock makes up."""
+    days = max(working_days_between(started, ended, calendar), 0)
+    return PauseLength(days, bool(provisional_years(started, ended, calendar)))
+
+
+def counted_from_parts(
+    basis: date,
+    base_days: int,
+    moved_days: int,
+    calendar: WorkingCalendar,
+    provisional_parts: bool = False,
+) -> Deadline:
+    """A stored deadline counted again from what made it: ``base_days`` from ``basis``, then
+    moved on by ``moved_days`` (pauses made up, an extension) — the same date the case reached
+    step by step. ``provisional_parts``: a part (a pause's length) was itself provisional."""
+    moved = extend(deadline(basis, base_days, calendar), moved_days, calendar)
+    return Deadline(moved.date, moved.provisional or provisional_parts)

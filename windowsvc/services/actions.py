@@ -4,7 +4,8 @@ from .. import clock
 from ..db import write_transaction
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
 from . import clocks, steps
-from .applications import conclude, due_after, find, present, touch
+from .applications import conclude, find, present, touch
+from .calendar import due_after
 from .errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from .records import SYSTEM, Actor, record, transition
 
@@ -157,12 +158,14 @@ def _refuse(application, actor, reason, rights_notice):
 
 def _suspend(application, actor, reason, kind, expected_days):
     today = clock.today()
+    expected_end = due_after(today, expected_days)
     entry = {
         "kind": kind,
         "reason": reason,
         "expected_days": expected_days,
         "started_on": today.isoformat(),
-        "expected_end": due_after(today, expected_days).isoformat(),
+        "expected_end": expected_end.date.isoformat(),
+        "expected_end_provisional": expected_end.provisional,
     }
     _fire(
         application,
@@ -211,15 +214,15 @@ def _resume(application, actor, result):
 def _extend(application, actor, days, reason, approver):
     maximum = EXTENSION_DAYS[application.item.mode]
     entry = {"days": days, "reason": reason, "approver": approver, "at": clock.now().isoformat()}
-    before_due, before_legal = application.due_date, application.legal_due_date
     LIFECYCLE.fire(
         "extend", application, days=days, reason=reason, approver=approver, max_days=maximum
     )
-    application.due_date = due_after(before_due, days)
-    application.legal_due_date = due_after(before_legal, days)
+    clocks.move_case_deadlines(application, days)
     entry.update(
         due_date=application.due_date.isoformat(),
         legal_due_date=application.legal_due_date.isoformat(),
+        due_date_provisional=application.due_date_provisional,
+        legal_due_date_provisional=application.legal_due_date_provisional,
     )
     _set_detail(application, "extension", entry)
     record(

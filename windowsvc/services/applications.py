@@ -6,27 +6,17 @@ from .. import catalog as catalog_rules
 from .. import clock
 from ..extensions import db
 from ..models import Application, CatalogItem, Step
-from ..rules.deadlines import CalendarUnavailable, add_working_days, working_days_between
+from ..rules.deadlines import working_days_between
 from ..rules.masking import mask_applicant
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
-from .context import adapters
-from .errors import Invalid, NotFound, Unavailable
+from . import clocks
+from .calendar import due_after, provisional_note, working_calendar
+from .deeming import deemed_accepted, notice_limit
+from .errors import NotFound
 from .paging import page_of
 from .records import Actor, events_of, record
 
 STAFF_ROLES_SEEING_ALL = {"window", "supervisor", "oversight", "admin"}
-
-
-def due_after(start, working_days):
-    """The date a limit of ``working_days`` ends, counted from the day after ``start``."""
-    try:
-        return add_working_days(start, working_days, adapters().calendar)
-    except CalendarUnavailable as exc:
-        raise Unavailable(str(exc)) from exc
-    except OverflowError as exc:
-        raise Invalid(
-            "日期超出可计算范围 (date out of range)", {"start": ["out of range"]}
-        ) from exc
 
 
 def find(number: str, actor: Actor, *, for_update=False) -> Application:
@@ -83,8 +73,6 @@ def accept_now(application: Application, actor: Actor, *, trigger="accept", **kw
     The clocks start today — or on the day of receipt when the 5-working-day notice limit has
     passed (视为受理), even if a clerk accepts before the sweep does.
     """
-    from .deeming import deemed_accepted
-
     before = application.state
     start = application.received_at if deemed_accepted(application) else clock.now()
     LIFECYCLE.fire(trigger, application, **kwargs)
@@ -108,8 +96,10 @@ def start_clocks(application: Application, accepted_at) -> None:
     item = application.item
     application.accepted_at = accepted_at
     application.acceptance_date = clock.local(accepted_at).date()
-    application.due_date = due_after(application.acceptance_date, item.promised_days)
-    application.legal_due_date = due_after(application.acceptance_date, item.legal_days)
+    promised = due_after(application.acceptance_date, item.promised_days)
+    legal = due_after(application.acceptance_date, item.legal_days)
+    application.due_date, application.due_date_provisional = promised
+    application.legal_due_date, application.legal_due_date_provisional = legal
 
 
 def conclude(application: Application) -> None:
@@ -117,17 +107,10 @@ def conclude(application: Application) -> None:
     now = clock.now()
     application.concluded_at = now
     application.concluded_on = clock.local(now).date()
-    if application.pause_started_on is not None:  # ended while the clock was paused
-        application.paused_working_days = (application.paused_working_days or 0) + max(
-            working_days_between(
-                application.pause_started_on, application.concluded_on, adapters().calendar
-            ),
-            0,
-        )
-        application.pause_started_on = None
+    clocks.stop(application)  # ended while the clock was paused
     if application.acceptance_date is not None:
         used = working_days_between(
-            application.acceptance_date, application.concluded_on, adapters().calendar
+            application.acceptance_date, application.concluded_on, working_calendar()
         )
         application.working_days_used = max(used - (application.paused_working_days or 0), 0)
 
@@ -150,6 +133,8 @@ def present(application: Application, role: str, masked: bool = False) -> dict:
         "acceptance_date": application.acceptance_date,
         "due_date": application.due_date,
         "legal_due_date": application.legal_due_date,
+        **deadline_flags(application),
+        "correction_limit": correction_limit(application),
         "materials": application.materials,
         "missing_materials": application.missing,
         "deferred": application.deferred,
@@ -167,6 +152,31 @@ def present(application: Application, role: str, masked: bool = False) -> dict:
     }
 
 
+def deadline_flags(application: Application) -> dict:
+    """Which of the case's due dates are provisional, and the label that says so (预计)."""
+    provisional = application.due_date_provisional or application.legal_due_date_provisional
+    last = max(filter(None, (application.due_date, application.legal_due_date)), default=None)
+    return {
+        "due_date_provisional": application.due_date_provisional,
+        "legal_due_date_provisional": application.legal_due_date_provisional,
+        "deadlines_provisional": provisional,
+        "provisional_note": provisional_note(application.acceptance_date, last)
+        if provisional
+        else None,
+    }
+
+
+def correction_limit(application: Application) -> dict | None:
+    """While acceptance is pending: the last day for a correction notice (Art 32, 视为受理)."""
+    if application.acceptance_date is not None or application.state not in (
+        "submitted",
+        "correction",
+    ):
+        return None
+    limit = notice_limit(application)
+    return {"date": limit.date, "provisional": limit.provisional}
+
+
 def present_step(step) -> dict:
     """A step as staff see it on the case."""
     return {
@@ -178,6 +188,7 @@ def present_step(step) -> dict:
         "topic": step.topic,
         "state": step.state,
         "due_date": step.due_date,
+        "due_date_provisional": step.due_date_provisional,
         "outcome": step.outcome,
         "comment": step.comment,
         "result": step.result,

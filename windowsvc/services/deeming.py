@@ -7,16 +7,15 @@ from sqlalchemy import select
 from .. import clock
 from ..extensions import db
 from ..models import OutboxMessage
-from ..rules.deadlines import add_working_days
-from .context import adapters
+from ..rules.deadlines import Deadline
+from .calendar import due_after
 
 NOTICE_DAYS = 5
 
 
-def notice_limit(application):
+def notice_limit(application) -> Deadline:
     """The last day a correction notice may reach the applicant: receipt + 5 working days."""
-    received_on = clock.local(application.received_at).date()
-    return add_working_days(received_on, NOTICE_DAYS, adapters().calendar)
+    return due_after(clock.local(application.received_at).date(), NOTICE_DAYS)
 
 
 def notice_delivered_on(application):
@@ -43,7 +42,7 @@ def deemed_accepted(application) -> bool:
         "correction",
     ):
         return False
-    limit = notice_limit(application)
+    limit = notice_limit(application).date
     if clock.today() <= limit:
         return False
     if application.state == "correction":

@@ -19,7 +19,8 @@ from ..rules.identity import identity_problem
 from ..security import new_query_code, query_code_hash, seal_query_code, unseal_query_code
 from ..workflows.lifecycle import LIFECYCLE
 from . import catalog, steps
-from .applications import due_after, present
+from .applications import present
+from .calendar import due_after
 from .context import adapters, setting
 from .errors import Conflict, Invalid, Unavailable
 from .records import Actor, record
@@ -160,7 +161,7 @@ def _prepare(body):
     if unknown:
         errors["materials"] = [f"该事项没有材料 {', '.join(unknown)}"]
     deferred = body.get("deferred", [])
-    promised = due_after(clock.today(), item.promised_days) if deferred else None
+    promised = due_after(clock.today(), item.promised_days).date if deferred else None
     checks = materials.check_deferrals(definition, deferred, promised, clock.today())
     for code, message in checks.items():
         errors.setdefault("deferred", []).append(f"{code}: {message}")

@@ -12,12 +12,11 @@ from .. import clock
 from ..db import write_transaction
 from ..extensions import db
 from ..models import Application, CatalogItem, Step
-from ..rules.deadlines import CalendarUnavailable
 from ..rules.warnings import LEVELS, Thresholds, assess, horizon, severity
 from ..workflows.step import OPEN_STATES as OPEN_STEP_STATES
 from . import rectification_views
-from .context import adapters, setting
-from .errors import Unavailable
+from .calendar import working_calendar
+from .context import setting
 from .records import SYSTEM, record
 
 # Accepted and not concluded. `correction` after acceptance is a department's correction; a
@@ -54,16 +53,13 @@ def _is_running(application) -> bool:
 
 def _horizon(today: date, limits: Thresholds) -> date:
     longest = db.session.scalar(select(func.max(CatalogItem.legal_days))) or 0
-    try:
-        return horizon(today, longest + MAX_EXTENSION_DAYS, adapters().calendar, limits)
-    except CalendarUnavailable as exc:
-        raise Unavailable(str(exc)) from exc
+    return horizon(today, longest + MAX_EXTENSION_DAYS, working_calendar(), limits)
 
 
 def _case_levels(application, item, today, limits):
     """(promised, legal) assessments of a case; an extension lengthens both limits."""
     extra = int(((application.details or {}).get("extension") or {}).get("days") or 0)
-    calendar = adapters().calendar
+    calendar = working_calendar()
     promised = assess(today, application.due_date, item.promised_days + extra, calendar, limits)
     legal = None
     if application.legal_due_date:
@@ -133,6 +129,8 @@ def _case_warnings(today, last, limits, department):
                 "acceptance_date": application.acceptance_date,
                 "due_date": application.due_date,
                 "legal_due_date": application.legal_due_date,
+                "deadlines_provisional": application.due_date_provisional
+                or application.legal_due_date_provisional,
                 "level": promised.level,
                 "working_days_left": promised.working_days_left,
                 "working_days_over": promised.working_days_over,
@@ -156,7 +154,7 @@ def _step_warnings(today, last, limits, department):
         query = query.where(Step.department == department)
     found = []
     for step, number, case_due in db.session.execute(query):
-        assessment = assess(today, step.due_date, step.days, adapters().calendar, limits)
+        assessment = assess(today, step.due_date, step.days, working_calendar(), limits)
         if assessment.level is None:
             continue
         found.append(
@@ -169,6 +167,7 @@ def _step_warnings(today, last, limits, department):
                 "department": step.department,
                 "state": step.state,
                 "due_date": step.due_date,
+                "due_date_provisional": step.due_date_provisional,
                 "case_due_date": case_due,
                 "level": assessment.level,
                 "working_days_left": assessment.working_days_left,

@@ -16,8 +16,8 @@ from ..models import Application, Rating, Rectification
 from ..rules import ratings as rules
 from ..workflows.lifecycle import CONCLUDED
 from . import rectification_views, rectifications
-from .applications import due_after
 from .applications import lock as lock_application
+from .calendar import due_after
 from .context import setting
 from .errors import Conflict, Invalid, NotFound
 from .records import CITIZEN, SYSTEM, Actor, record
@@ -154,7 +154,7 @@ def give_default_ratings() -> list[str]:
                 continue
             if not rules.is_concluded(application.state, application.details):
                 continue
-            if due_after(since, days) >= today:
+            if due_after(since, days).date >= today:
                 continue
             add(application, rules.DEFAULT_LEVEL, [], "", by=SYSTEM, default=True)
             given.append(application.number)

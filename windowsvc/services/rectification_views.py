@@ -10,7 +10,7 @@ from ..rules.deadlines import working_days_between
 from ..rules.masking import mask_applicant
 from ..rules.ratings import LEVELS, VERDICTS, tag_labels
 from ..workflows.rectification import OPEN_STATES, RECTIFICATION, STAFF_ACTIONS
-from .context import adapters
+from .calendar import working_calendar
 from .errors import NotFound
 from .paging import page_of
 from .records import Actor
@@ -78,6 +78,7 @@ def present(order: Rectification, role: str) -> dict:
         "state": order.state,
         "state_label": RECTIFICATION.labels[order.state],
         "due_date": order.due_date,
+        "due_date_provisional": order.due_date_provisional,
         "overdue": is_overdue(order, clock.today()),
         "opened_at": order.opened_at,
         "rating": {
@@ -124,6 +125,7 @@ def present_public(order: Rectification) -> dict:
         "state": order.state,
         "state_label": RECTIFICATION.labels[order.state],
         "due_date": order.due_date,
+        "due_date_provisional": order.due_date_provisional,
         "measures": order.measures if done else None,
         "explanation": order.explanation if done else None,
         "closed_at": order.closed_at,
@@ -153,7 +155,8 @@ def overdue(department: str | None = None) -> list[dict]:
             "state": order.state,
             "state_label": RECTIFICATION.labels[order.state],
             "due_date": order.due_date,
-            "working_days_over": working_days_between(order.due_date, today, adapters().calendar),
+            "due_date_provisional": order.due_date_provisional,
+            "working_days_over": working_days_between(order.due_date, today, working_calendar()),
         }
         for order, number, item_code in db.session.execute(query)
     ]

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Application, Rating, Rectification
 from ..workflows import ActionNotAllowed
 from ..workflows.rectification import RECTIFICATION, STAFF_ACTIONS
-from .applications import due_after
+from .calendar import due_after
 from .context import setting
 from .errors import Conflict, Forbidden, NotFound
 from .records import SYSTEM, Actor, record
@@ -29,12 +29,16 @@ class NotAllowedNow(Conflict):
 def open_for(rating: Rating, application: Application) -> Rectification:
     """A bad rating opens a work order for the responsible department, due in working days."""
     now = clock.now()
+    days = int(setting("RATING_RECTIFY_DAYS"))
+    due = due_after(clock.today(), days)
     order = Rectification(
         rating=rating,
         application_id=application.id,
         department=application.item.department,
         state=RECTIFICATION.initial,
-        due_date=due_after(clock.today(), int(setting("RATING_RECTIFY_DAYS"))),
+        due_date=due.date,
+        due_date_provisional=due.provisional,
+        due_working_days=days,
         opened_at=now,
         updated_at=now,
     )
@@ -49,6 +53,7 @@ def open_for(rating: Rating, application: Application) -> Rectification:
             "rating_id": rating.id,
             "department": order.department,
             "due_date": order.due_date.isoformat(),
+            "due_date_provisional": order.due_date_provisional,
         },
     )
     return order

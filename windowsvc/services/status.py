@@ -10,6 +10,7 @@ from ..rules.masking import mask_applicant
 from ..security import query_code_matches
 from ..workflows.lifecycle import LIFECYCLE
 from ..workflows.step import STEP
+from .applications import deadline_flags
 from .catalog import department_names
 from .context import setting
 from .errors import BadNumber, NotFound
@@ -80,6 +81,8 @@ def lookup(number_text: str, query_code: str) -> dict:
         "received_at": application.received_at,
         "accepted_at": application.accepted_at,
         "due_date": application.due_date,
+        "due_date_provisional": application.due_date_provisional,
+        "provisional_note": deadline_flags(application)["provisional_note"],
         "missing_materials": [m["name"] for m in application.missing or []]
         if application.state == "correction"
         else [],

@@ -8,7 +8,8 @@ from ..extensions import db
 from ..models import Application, Step
 from ..workflows.step import OPEN_STATES, STEP
 from . import decisions
-from .applications import accept_now, due_after
+from .applications import accept_now
+from .calendar import due_after
 from .records import SYSTEM, Actor, record
 from .wakeup import announce
 
@@ -44,6 +45,7 @@ def open_stage(application: Application, index: int) -> list[Step]:
     priority = INSTANT_PRIORITY if application.item.instant else NORMAL_PRIORITY
     created = []
     for spec in stages_of(application)[index]:
+        due = due_after(today, spec["days"])
         step = Step(
             application=application,
             stage=index,
@@ -55,7 +57,8 @@ def open_stage(application: Application, index: int) -> list[Step]:
             days=spec["days"],
             state=STEP.initial,
             priority=priority,
-            due_date=due_after(today, spec["days"]),
+            due_date=due.date,
+            due_date_provisional=due.provisional,
             available_at=now,
             attempt=0,
             opened_at=now,

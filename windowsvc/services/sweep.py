@@ -17,12 +17,12 @@ from .. import clock
 from ..db import write_transaction
 from ..extensions import db
 from ..models import Application, Step
-from ..rules.deadlines import CalendarUnavailable, add_working_days
+from ..rules.deadlines import add_working_days
 from ..workflows.lifecycle import LIFECYCLE, outstanding_deferrals
 from . import audit, oversight, ratings, steps
 from .applications import conclude, start_clocks, touch
 from .applications import lock as lock_application
-from .context import adapters
+from .calendar import working_calendar
 from .deeming import NOTICE_DAYS, deemed_accepted, notice_limit
 from .errors import ServiceError
 from .records import SYSTEM, record, transition
@@ -47,8 +47,8 @@ class SweepReport:
 
 
 def run() -> SweepReport:
-    """Run every timer once; one timer failing (e.g. a calendar year without data) is reported
-    and does not keep the others from running."""
+    """Run every timer once; one timer failing is reported and does not keep the others from
+    running."""
     report = SweepReport()
     for name, timer in (
         ("deemed_accepted", deem_acceptances),
@@ -59,7 +59,7 @@ def run() -> SweepReport:
     ):
         try:
             setattr(report, name, timer())
-        except (ServiceError, CalendarUnavailable) as exc:
+        except ServiceError as exc:
             log.error("sweep: %s failed: %s", name, exc)
             report.failures.append(f"{name}: {getattr(exc, 'detail', exc)}")
     try:
@@ -75,7 +75,8 @@ def run() -> SweepReport:
 def _last_receipt_day_past_notice_limit(today):
     """The latest receipt day whose 5-working-day notice limit ended before today."""
     day = today - timedelta(days=1)
-    while add_working_days(day, NOTICE_DAYS, adapters().calendar) >= today:
+    calendar = working_calendar()
+    while add_working_days(day, NOTICE_DAYS, calendar) >= today:
         day -= timedelta(days=1)
     return day
 
@@ -112,10 +113,13 @@ def deem_acceptances() -> list[str]:
                 to_state=application.state,
                 details={
                     "received_on": received_on.isoformat(),
-                    "notice_limit": limit.isoformat(),
+                    "notice_limit": limit.date.isoformat(),
+                    "notice_limit_provisional": limit.provisional,
                     "acceptance_date": application.acceptance_date.isoformat(),
                     "due_date": application.due_date.isoformat(),
                     "legal_due_date": application.legal_due_date.isoformat(),
+                    "deadlines_provisional": application.due_date_provisional
+                    or application.legal_due_date_provisional,
                 },
             )
             steps.start_processing(application)

@@ -78,6 +78,7 @@ _TASK_STEP_COLUMNS = (
     _STEPS.c.retries,
     _STEPS.c.priority,
     _STEPS.c.due_date,
+    _STEPS.c.due_date_provisional,
     _STEPS.c.lock_owner,
 )
 _TASK_APPLICATION_COLUMNS = (
@@ -92,6 +93,7 @@ _TASK_APPLICATION_COLUMNS = (
     _APPLICATIONS.c.deferred,
     _APPLICATIONS.c.accepted_at,
     _APPLICATIONS.c.due_date,
+    _APPLICATIONS.c.due_date_provisional,
 )
 
 
@@ -219,6 +221,7 @@ def present_task(step, application) -> dict:
             "deferred": application.deferred,
             "accepted_at": application.accepted_at,
             "due_date": application.due_date,
+            "due_date_provisional": application.due_date_provisional,
         },
         "step": {
             "code": step.code,
@@ -231,6 +234,7 @@ def present_task(step, application) -> dict:
         "retries": step.retries,
         "priority": step.priority,
         "due_date": step.due_date,
+        "due_date_provisional": step.due_date_provisional,
         "worker_id": step.lock_owner,
     }
 
