@@ -277,7 +277,8 @@ def sweep_command(every):
         report = sweep.run()
         click.echo(
             f"deemed accepted {len(report.deemed_accepted)}, terminated {len(report.terminated)}, "
-            f"leases released {report.leases_released}, warnings changed "
+            f"leases released {report.leases_released}, recounted {len(report.recounted)}, "
+            f"warnings changed "
             f"{report.warnings_changed}, default ratings {len(report.default_ratings)}, "
             f"checkpoint {'yes' if report.checkpoint else 'no'}"
         )

@@ -131,16 +131,31 @@ class TestExtension:
 
 
 class TestStoredCalendar:
-    def test_a_loaded_notice_makes_a_year_computable(self, app, client, tmp_path):
+    def test_a_loaded_notice_replaces_the_provisional_answer(self, app, client, tmp_path):
         notice = tmp_path / "2027.json"
         notice.write_text('{"years": [2027], "holidays": ["2027-01-01", "2027-01-04"]}', "utf-8")
         before = client.get("/api/v1/calendar/deadline?start=2026-12-31&working_days=1")
-        assert before.status_code == 503 and "2027" in before.json["detail"]
+        assert before.json["due_date"] == "2027-01-04"
+        assert before.json["provisional"] is True
         result = app.test_cli_runner().invoke(args=["calendar", "load", str(notice)])
         assert result.exit_code == 0, result.output
-        app.extensions["windowsvc.adapters"].calendar.loaded_at = None  # skip the 60 s cache
         after = client.get("/api/v1/calendar/deadline?start=2026-12-31&working_days=1")
-        assert after.json == {"due_date": "2027-01-05"}
+        assert after.json == {
+            "due_date": "2027-01-05",
+            "provisional": False,
+            "provisional_note": None,
+        }
+
+    def test_a_notice_that_is_not_json_is_refused_and_changes_nothing(self, app, tmp_path):
+        notice = tmp_path / "broken.json"
+        notice.write_text('{"years": [2027], "holidays": ["2027-13-01"]}', "utf-8")
+        result = app.test_cli_runner().invoke(args=["calendar", "load", str(notice)])
+        assert result.exit_code == 1
+        assert "not a calendar notice" in result.output
+        with app.app_context():
+            from windowsvc.models import CalendarYear
+
+            assert CalendarYear.query.count() == 0
 
 
 class TestSweep:

@@ -53,10 +53,18 @@ class TestProbes:
 
         assert client.get("/readyz").status_code == 200
         with app.app_context():
+            head = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
             db.session.execute(text("UPDATE alembic_version SET version_num = 'old'"))
             db.session.commit()
-        response = client.get("/readyz")
-        assert response.status_code == 503 and "windowsvc init" in response.json["detail"]
+        try:
+            response = client.get("/readyz")
+            assert response.status_code == 503 and "windowsvc init" in response.json["detail"]
+        finally:  # the PostgreSQL database is shared by the whole session
+            with app.app_context():
+                db.session.execute(
+                    text("UPDATE alembic_version SET version_num = :head"), {"head": head}
+                )
+                db.session.commit()
 
 
 class TestCatalog:

@@ -42,6 +42,8 @@ class TestStatusLookup:
             "received_at",
             "accepted_at",
             "due_date",
+            "due_date_provisional",
+            "provisional_note",
             "missing_materials",
             "progress",
             "timeline",

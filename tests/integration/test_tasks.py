@@ -26,8 +26,7 @@ STAGE_ZERO = {
 }
 SIMULTANEOUS = 12
 ROUNDS = 5
-# The joint acceptance's legal limit would run into 2027, a year without calendar data: freeze
-# every test of this module on 2026-03-02.
+# Every test of this module runs on 2026-03-02, so that due dates are fixed.
 pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 

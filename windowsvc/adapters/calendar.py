@@ -13,7 +13,6 @@ from datetime import date
 from pathlib import Path
 
 import chinese_calendar
-from holidays.countries.china import China
 
 
 class StatutoryHolidays:
@@ -27,6 +26,10 @@ class StatutoryHolidays:
         """The statutory holidays of ``year`` (empty outside python-holidays' lunar range)."""
         known = self._years.get(year)
         if known is None:
+            # imported on first use: python-holidays takes ~0.1 s to import, and most processes
+            # (the CLI, a worker serving the current year) never need it
+            from holidays.countries.china import China
+
             with self._lock:
                 calendar = China(observed=False, language="zh_CN")
                 # python-holidays also knows the bridging days of past notices; a provisional

@@ -79,6 +79,7 @@ class RectificationFlag(Schema):
     state = fields.String()
     state_label = fields.String()
     due_date = fields.Date()
+    due_date_provisional = provisional_flag()
     working_days_over = fields.Integer()
 
 

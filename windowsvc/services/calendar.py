@@ -28,7 +28,7 @@ def working_calendar():
     transaction, and this one waits for a load under way, so nothing is counted on an old calendar
     after the recount.
     """
-    session = db.session
+    session = db.session()
     transaction = session.get_transaction()
     if transaction is not None and session.info.get(_CHECKED) is transaction:
         return adapters().calendar

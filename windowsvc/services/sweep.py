@@ -4,6 +4,8 @@
   accepted as of the day of receipt (Art 32).
 - 补正超时驳回: a 容缺 commitment date passed without the material → the case is terminated.
 - Expired leases go back to the queue; warning levels are refreshed; an audit checkpoint is taken.
+- Provisional deadlines are counted again where the calendar now knows better (a notice loaded
+  while a case was being written is caught here).
 - 默认好评 (when DEFAULT_RATING_DAYS is set): a case unrated that long counts as 满意.
 """
 
@@ -19,7 +21,7 @@ from ..extensions import db
 from ..models import Application, Step
 from ..rules.deadlines import add_working_days
 from ..workflows.lifecycle import LIFECYCLE, outstanding_deferrals
-from . import audit, oversight, ratings, steps
+from . import audit, oversight, ratings, recount, steps
 from .applications import conclude, start_clocks, touch
 from .applications import lock as lock_application
 from .calendar import working_calendar
@@ -39,6 +41,7 @@ class SweepReport:
     deemed_accepted: list[str] = field(default_factory=list)
     terminated: list[str] = field(default_factory=list)
     leases_released: int = 0
+    recounted: list[str] = field(default_factory=list)
     warnings_changed: int = 0
     default_ratings: list[str] = field(default_factory=list)
     checkpoint: bool = False
@@ -54,6 +57,7 @@ def run() -> SweepReport:
         ("deemed_accepted", deem_acceptances),
         ("terminated", terminate_missed_commitments),
         ("leases_released", release_expired_leases),
+        ("recounted", recount_provisional),
         ("warnings_changed", oversight.update_warning_levels),
         ("default_ratings", ratings.give_default_ratings),
     ):
@@ -161,6 +165,11 @@ def terminate_missed_commitments() -> list[str]:
             conclude(application)
             terminated.append(application.number)
     return terminated
+
+
+def recount_provisional() -> list[str]:
+    """The cases whose provisional dates changed on the calendar as it now stands."""
+    return recount.recount_all("工作日历已更新 (calendar updated)").cases
 
 
 def release_expired_leases() -> int:
