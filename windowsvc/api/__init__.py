@@ -1,19 +1,38 @@
 """HTTP API: flask-smorest blueprints, problem+json errors, deny-by-default access."""
 
+import http
+
 from flask import Blueprint, request, send_from_directory
 from flask_smorest import Api as SmorestApi
+from flask_smorest.utils import prepare_response
 
-from .problems import from_http_exception, problem
+from .problems import PROBLEM_JSON, from_http_exception, problem
 from .problems import register as register_problems
+from .schemas import Problem
 
 JSON_TYPES = ("application/json",)
 
 
 class Api(SmorestApi):
-    """flask-smorest's Api whose HTTP errors are problem+json like every other error."""
+    """flask-smorest's Api whose HTTP errors are problem+json like every other error, and whose
+    published OpenAPI says so: every error response is ``application/problem+json`` ``Problem``."""
+
+    ERROR_SCHEMA = Problem
 
     def handle_http_exception(self, error):
         return from_http_exception(error)
+
+    def _register_responses(self):
+        """The named responses (one per status, and the default error) as problem+json."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Error (RFC 9457 problem details)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
 def _docs_assets():

@@ -309,9 +309,9 @@ def _action_view(action, schema, summary):
         @allow(*roles)
         @blp.arguments(schema, required=schema is not NoBody)
         @blp.response(200, ApplicationOut)
-        @blp.alt_response(409, description="Not allowed in the current state")
-        @blp.alt_response(412, description="Stale If-Match")
-        @blp.alt_response(428, description="If-Match missing")
+        @blp.alt_response(409, response="CONFLICT", description="Not allowed in the state")
+        @blp.alt_response(412, response="PRECONDITION_FAILED", description="Stale If-Match")
+        @blp.alt_response(428, response="PRECONDITION_REQUIRED", description="If-Match missing")
         @blp.doc(
             summary=summary,
             parameters=[

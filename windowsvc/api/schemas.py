@@ -2,7 +2,7 @@
 
 import unicodedata
 
-from marshmallow import Schema, fields, pre_load, validate
+from marshmallow import INCLUDE, Schema, fields, pre_load, validate
 
 from ..clock import local
 from ..rules.ratings import ALL_TAGS, VERDICTS
@@ -61,13 +61,24 @@ def provisional_flag(what: str = "the date"):
 
 
 class Problem(Schema):
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    detail = fields.String()
-    instance = fields.String()
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
-    allowed_actions = fields.List(fields.String())
+    """RFC 9457 problem details: every error of the API has this shape."""
+
+    class Meta:
+        unknown = INCLUDE  # some problems carry more members (current_version, ...)
+
+    type = fields.String(required=True, metadata={"description": "a URI naming the problem"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True, metadata={"description": "the HTTP status"})
+    detail = fields.String(required=True, metadata={"description": "what to do about it"})
+    instance = fields.String(metadata={"description": "the request path"})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "422: messages by field"},
+    )
+    allowed_actions = fields.List(
+        fields.String(), metadata={"description": "409: the actions the state allows"}
+    )
 
 
 class Page(Schema):
