@@ -3,6 +3,7 @@
 from flask import Blueprint, request, send_from_directory
 from flask_smorest import Api as SmorestApi
 
+from . import body
 from .problems import from_http_exception, problem
 from .problems import register as register_problems
 
@@ -82,6 +83,7 @@ def register(app):
     app.register_blueprint(utilities.probes)
     app.register_blueprint(camunda.bp)
     app.register_blueprint(_docs_assets())
+    app.url_value_preprocessor(body.refuse_unstorable_path)
     app.before_request(_require_json_body)
     app.before_request(enforce)
     register_problems(app)
