@@ -15,19 +15,23 @@ from gunicorn.workers.gthread import ThreadWorker
 PROBLEM_JSON = "application/problem+json"
 
 
-class _StatusLine:
-    """Stands in for the client socket while gunicorn writes its HTML answer: keeps the status."""
+class _Captured:
+    """Stands in for the client socket while gunicorn writes its HTML answer: keeps the bytes."""
 
     def __init__(self):
-        self.status = None
+        self.data = b""
 
     def gettimeout(self):
         return 0.0  # gunicorn's non-blocking write then calls sendall at once
 
     def sendall(self, data: bytes) -> None:
-        line = data.split(b"\r\n", 1)[0].decode("latin-1")  # "HTTP/1.1 414 URI Too Long"
+        self.data += data
+
+    def status(self) -> tuple[int, str]:
+        """Status code and reason of the captured answer ("HTTP/1.1 414 URI Too Long")."""
+        line = self.data.split(b"\r\n", 1)[0].decode("latin-1")
         _version, code, reason = line.split(" ", 2)
-        self.status = (int(code), reason)
+        return int(code), reason
 
 
 def problem_bytes(status: int, reason: str, detail: str) -> bytes:
@@ -50,14 +54,19 @@ class ProblemThreadWorker(ThreadWorker):
     """``worker_class`` of gunicorn.conf.py."""
 
     def handle_error(self, req, client, addr, exc):
-        captured = _StatusLine()
+        captured = _Captured()
         super().handle_error(req, captured, addr, exc)
-        if captured.status is None:
+        if not captured.data:
             return
-        status, reason = captured.status
-        # a client error names what was wrong with the request; a server error says nothing
-        detail = str(exc) if status < 500 else "服务器内部错误, 已记录 (logged)"
         try:
-            util.write_nonblock(client, problem_bytes(status, reason, detail))
+            status, reason = captured.status()
+        except ValueError:  # a format this worker does not know: gunicorn's answer as it was
+            answer = captured.data
+        else:
+            # a client error names what was wrong with the request; a server error says nothing
+            detail = str(exc) if status < 500 else "服务器内部错误, 已记录 (logged)"
+            answer = problem_bytes(status, reason, detail)
+        try:
+            util.write_nonblock(client, answer)
         except Exception:
             self.log.debug("Failed to send error message.")
