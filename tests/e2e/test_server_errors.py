@@ -1,4 +1,5 @@
-"""Answers gunicorn gives itself, before the app sees the request, are problem+json too."""
+"""Answers at the HTTP edge under gunicorn: what gunicorn refuses itself is problem+json too, and
+the body limit holds for chunked bodies."""
 
 import json
 import socket
@@ -44,3 +45,27 @@ def test_a_request_gunicorn_refuses_is_answered_in_problem_json(live_server, req
     problem = json.loads(body)
     assert problem["status"] == status and problem["title"] and problem["detail"]
     assert int(headers["content-length"]) == len(body)
+
+
+def test_a_chunked_body_over_the_limit_is_413_not_cut_short(live_server):
+    import http.client
+
+    body = json.dumps({"item_code": "x", "channel": "window"}).encode() + b" " * 300_000
+    address = urlsplit(live_server.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+    try:
+        connection.request(
+            "POST",
+            "/api/v1/applications",
+            body=(body[i : i + 8192] for i in range(0, len(body), 8192)),
+            headers={
+                "Authorization": f"Bearer {live_server.tokens['window']}",
+                "Idempotency-Key": "chunked-e2e",
+                "Content-Type": "application/json",
+            },
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        assert (response.status, response.getheader("Content-Type")) == (413, PROBLEM)
+    finally:
+        connection.close()
