@@ -12,12 +12,13 @@ def create_app(config: dict | None = None) -> Flask:
     from . import api, cli, clock
     from .adapters import evidence
     from .adapters.calendar import ChineseWorkingCalendar, NoticeCalendar
+    from .api.body import BodyFlask
     from .config import load_config
     from .db import install_engine_behaviour
     from .extensions import db, limiter, migrate
     from .services.context import Adapters
 
-    app = Flask(__name__)
+    app = BodyFlask(__name__)
     load_config(app, config)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     db.init_app(app)

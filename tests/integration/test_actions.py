@@ -31,6 +31,20 @@ class TestOptimisticLocking:
         assert detail.json["state"] == "submitted"
         assert detail.headers["ETag"] == f'"{created["version"]}"'
 
+    def test_a_weak_if_match_never_matches_even_the_current_version(self, client, tokens, submit):
+        created = submit(intake_body(channel="online")).json
+        response = client.post(
+            f"/api/v1/applications/{created['number']}/actions/accept",
+            json={},
+            headers={**bearer(tokens["window"]), "If-Match": f'W/"{created["version"]}"'},
+        )
+        assert response.status_code == 412
+        assert response.content_type == "application/problem+json"
+        detail = client.get(
+            f"/api/v1/applications/{created['number']}", headers=bearer(tokens["window"])
+        )
+        assert detail.json["state"] == "submitted"
+
     def test_each_change_bumps_the_version_and_etag(self, submit, act):
         created = submit(intake_body(channel="online")).json
         response = act(created["number"], "accept", version=created["version"])
@@ -46,6 +60,16 @@ class TestStateRules:
         assert response.status_code == 409
         assert response.json["state"] == "in_progress"
         assert set(response.json["allowed_actions"]) == {"suspend", "withdraw"}
+
+    def test_resuming_a_case_never_suspended_is_409_with_the_allowed_actions(
+        self, client, tokens, submit, act
+    ):
+        number = submit().json["number"]  # in the back office, no special procedure
+        response = act(number, "resume", {"result": "听证已举行"})
+        assert response.status_code == 409, response.json
+        assert response.json["state"] == "in_progress"
+        assert set(response.json["allowed_actions"]) == {"suspend", "withdraw"}
+        assert [e["type"] for e in _events(client, tokens, number)][-1] != "application.resumed"
 
     def test_an_unknown_action_is_404(self, client, tokens, submit):
         number = submit().json["number"]

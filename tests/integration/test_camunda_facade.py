@@ -253,3 +253,50 @@ class TestLocks:
         )
         with pytest.raises(NoExternalTaskFound):
             worker.fetch_and_execute("no-such-topic", lambda t: t.complete({}))
+
+
+class TestInputBoundary:
+    """The facade reads bodies through the API's JSON boundary and answers in Camunda's shape."""
+
+    @staticmethod
+    def _raw(server, token, path, text):
+        return requests.post(
+            f"{server}/engine-rest/external-task/{path}",
+            data=text.encode("utf-8", "surrogatepass"),
+            headers={**bearer(token), "Content-Type": "application/json"},
+            timeout=10,
+        )
+
+    @pytest.mark.parametrize(
+        ("path", "text"),
+        [
+            pytest.param("fetchAndLock", '{"workerId": "w", "topics": DEEP}', id="deep-body"),
+            pytest.param("1/complete", '{"workerId": "w", "variables": DEEP}', id="deep-complete"),
+            pytest.param(
+                "1/complete",
+                '{"workerId": "w", "variables": {"r": {"type": "Json", "value": "DEEP"}}}',
+                id="deep-json-variable",
+            ),
+            pytest.param("fetchAndLock", '{"workerId": "w", "maxTasks": BIG}', id="5001-digits"),
+            pytest.param("fetchAndLock", '{"workerId": "w", "workerId": "v"}', id="duplicate"),
+            pytest.param(
+                "1/failure", '{"workerId": "w", "errorMessage": "\\ud800"}', id="surrogate"
+            ),
+        ],
+    )
+    def test_a_refused_body_is_a_camunda_400_never_a_500(self, server, departments, path, text):
+        text = text.replace("DEEP", "[" * 1000 + "]" * 1000).replace("BIG", "9" * 5001)
+        response = self._raw(server, departments["zjj"], path, text)
+        assert response.status_code == 400, response.text
+        assert set(response.json()) == {"type", "message"}
+
+    def test_fields_camunda_clients_send_are_still_accepted(self, server, departments):
+        body = {
+            "workerId": "w",
+            "maxTasks": 1,
+            "usePriority": True,
+            "sorting": [{"sortBy": "createTime", "sortOrder": "asc"}],
+            "topics": [{"topicName": "nothing-here", "lockDuration": 1000, "variables": ["a"]}],
+        }
+        response = self._raw(server, departments["zjj"], "fetchAndLock", json.dumps(body))
+        assert response.status_code == 200 and response.json() == []

@@ -9,12 +9,13 @@ from windowsvc.workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
 
 
 class Case:
-    """The smallest model the machine needs: a state, the missing materials and details."""
+    """The smallest model the machine needs: a state, missing and deferred materials, details."""
 
-    def __init__(self, state="submitted", missing=(), details=None):
+    def __init__(self, state="submitted", missing=(), details=None, deferred=()):
         self.state = state
         self.missing = list(missing)
         self.details = dict(details or {})
+        self.deferred = list(deferred)
 
 
 MISSING = [{"code": "floor_plan", "name": "经营场所平面图"}, {"code": "id", "name": "身份证"}]
@@ -274,13 +275,36 @@ class TestSuspend:
         assert violation.field == "expected_days"
 
 
+def suspended(*suspensions):
+    """A suspended case with these special procedures on record (default: one under way)."""
+    entries = suspensions or ({**SUSPENSION, "started_on": "2026-03-02"},)
+    return Case("suspended", details={"suspensions": list(entries)})
+
+
 class TestResume:
     def test_resuming_with_a_result_returns_to_processing(self):
-        assert LIFECYCLE.fire("resume", Case("suspended"), result="听证已举行") == "in_progress"
+        assert LIFECYCLE.fire("resume", suspended(), result="听证已举行") == "in_progress"
 
     def test_resuming_without_a_result_is_refused(self):
-        assert refused("resume", Case("suspended")).field == "result"
-        assert refused("resume", Case("suspended"), result=" ").field == "result"
+        assert refused("resume", suspended()).field == "result"
+        assert refused("resume", suspended(), result=" ").field == "result"
+
+    @pytest.mark.parametrize(
+        "case",
+        [
+            pytest.param(Case("suspended"), id="never-suspended"),
+            pytest.param(suspended({**SUSPENSION, "ended_on": "2026-03-09"}), id="ended"),
+        ],
+    )
+    def test_without_a_procedure_under_way_resume_is_neither_offered_nor_allowed(self, case):
+        assert "resume" not in LIFECYCLE.allowed("suspended", "window", case)
+        with pytest.raises(ActionNotAllowed) as raised:
+            LIFECYCLE.fire("resume", case, result="听证已举行")
+        assert "resume" not in raised.value.allowed
+        assert case.state == "suspended"
+
+    def test_a_procedure_under_way_is_offered_for_resumption(self):
+        assert "resume" in LIFECYCLE.allowed("suspended", "window", suspended())
 
 
 class TestExtend:

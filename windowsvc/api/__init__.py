@@ -6,6 +6,7 @@ from flask import Blueprint, request, send_from_directory
 from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
+from . import body
 from .problems import PROBLEM_JSON, from_http_exception, problem
 from .problems import register as register_problems
 from .schemas import Problem
@@ -101,6 +102,7 @@ def register(app):
     app.register_blueprint(utilities.probes)
     app.register_blueprint(camunda.bp)
     app.register_blueprint(_docs_assets())
+    app.url_value_preprocessor(body.refuse_unstorable_path)
     app.before_request(_require_json_body)
     app.before_request(enforce)
     register_problems(app)

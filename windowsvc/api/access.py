@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from ..services import access
 from .auth import allow
-from .schemas import LocalDateTime, Page
+from .schemas import ID_RANGE, LocalDateTime, Page
 from .smorest import Blueprint
 
 blp = Blueprint("access", __name__, url_prefix="/api/v1", description="行为监控: access records")
@@ -13,7 +13,7 @@ blp = Blueprint("access", __name__, url_prefix="/api/v1", description="行为监
 
 class AccessArgs(Schema):
     number = fields.String(validate=validate.Length(max=60))
-    principal_id = fields.Integer()
+    principal_id = fields.Integer(validate=ID_RANGE)
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 

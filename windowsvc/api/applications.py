@@ -5,7 +5,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from ..services import actions, applications, intake
-from ..services.errors import PreconditionRequired, ServiceError
+from ..services.errors import PreconditionFailed, PreconditionRequired, ServiceError
 from ..workflows.lifecycle import DELIVERY_METHODS, LIFECYCLE, SUSPENSION_KINDS
 from .auth import allow, current_actor
 from .schemas import (
@@ -293,12 +293,18 @@ ACTION_SCHEMAS = {
 
 
 def _if_match() -> int:
-    header = request.headers.get("If-Match")
+    """The version named by If-Match, compared strongly (RFC 9110 13.1.1): a weak tag never
+    matches."""
+    header = request.headers.get("If-Match", "").strip()
     if not header:
         raise PreconditionRequired('需要 If-Match: "<version>" (428)')
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if header.startswith("W/"):
+        raise PreconditionFailed('If-Match 须为强校验标签 "<version>", 弱标签 W/"…" 不匹配')
+    value = header.strip('"')
+    if not (header.startswith('"') and header.endswith('"') and value.isascii()):
         raise PreconditionRequired('If-Match 应为 "<version>", 例如 "3"')
+    if not value.isdigit() or len(value) > 18:
+        raise PreconditionFailed(f"If-Match {header} 不是本件的任何版本")
     return int(value)
 
 

@@ -14,7 +14,9 @@ from .. import clock
 from ..services import tasks
 from ..services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from ..workflows.step import OUTCOMES
+from . import body
 from .auth import RoleForbidden, Unauthorized, allow, current_actor
+from .body import RefusedInput
 
 bp = Blueprint("camunda", __name__, url_prefix="/engine-rest/external-task")
 MAX_ASYNC_SECONDS = 30.0
@@ -195,9 +197,11 @@ def _variables(data) -> dict:
             value = typed["value"]
             if str(typed.get("type", "")).lower() in ("json", "object") and isinstance(value, str):
                 try:
-                    value = json.loads(value)
+                    value = body.loads(value)
                 except ValueError as exc:
                     raise CamundaError(400, f"variable '{name}' is not valid JSON") from exc
+                except RefusedInput as exc:
+                    raise CamundaError(400, f"variable '{name}': {exc.detail}") from exc
             values[name] = value
     return values
 
@@ -206,7 +210,7 @@ def _missing_list(values) -> list:
     missing = values.get("missing")
     if isinstance(missing, str):
         try:
-            missing = json.loads(missing)
+            missing = body.loads(missing)
         except ValueError:
             missing = [m.strip() for m in missing.split(",") if m.strip()]
     if not isinstance(missing, list) or not all(isinstance(m, str) for m in missing):

@@ -4,6 +4,8 @@ import logging
 
 from flask import Response, json, request
 from marshmallow import ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from ..services.errors import ServiceError
@@ -13,6 +15,8 @@ from .auth import current_actor
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+# A database outage (restart, failover, a full disk) usually ends within seconds.
+DATABASE_RETRY_SECONDS = 5
 
 
 def problem(
@@ -51,11 +55,14 @@ def _as_list(value):
 
 
 def from_http_exception(error: HTTPException) -> Response:
-    """Werkzeug/flask-smorest aborts (404 route, 405, 413, webargs 422/400...)."""
+    """Werkzeug/flask-smorest aborts (404 route, 405, 413, webargs 422/400...).
+
+    The exception's own headers stay with the answer (``Allow`` on 405, ``Retry-After`` on 429
+    and 503, ``WWW-Authenticate``...); only its HTML content type is replaced.
+    """
     data = getattr(error, "data", None) or {}
-    headers = dict(data.get("headers") or {})
-    if error.code == 429:
-        headers.update({k: v for k, v in (error.get_headers() or []) if k == "Retry-After"})
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
     messages = data.get("messages")
     if error.code == 422 and messages is not None:
         return problem(
@@ -122,7 +129,28 @@ def register(app):
     def _http(error: HTTPException):
         return from_http_exception(error)
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def _database_unreachable(error: Exception):
+        log.error("database unavailable on %s %s: %s", request.method, request.path, error)
+        return problem(
+            503,
+            "Database unavailable",
+            "数据库暂时无法访问, 请稍后重试 (the database cannot be reached; retry later)",
+            "/problems/database-unavailable",
+            {"Retry-After": str(DATABASE_RETRY_SECONDS)},
+        )
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         return problem(500, "Internal server error", "服务器内部错误, 已记录 (logged)")
+
+    app.after_request(_no_sniffing)
+
+
+def _no_sniffing(response: Response) -> Response:
+    """Browsers take every answer for the content type it declares (no MIME sniffing)."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -7,7 +7,7 @@ from ..rules.ratings import VERDICTS
 from ..services import rating_indicators, ratings
 from .auth import PUBLIC, allow
 from .oversight import StatsArgs, stats_answer
-from .schemas import RatingOut
+from .schemas import ID_PATH, RatingOut
 from .smorest import Blueprint
 from .status import QUERY_CODE_LIMITS, StatusIn
 
@@ -55,7 +55,7 @@ class Ratings(MethodView):
         )
 
 
-@blp.route("/ratings/<int:rating_id>/rectification-rating")
+@blp.route(f"/ratings/<{ID_PATH}:rating_id>/rectification-rating")
 class RectificationVerdict(MethodView):
     decorators = QUERY_CODE_LIMITS
 

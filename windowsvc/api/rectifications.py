@@ -9,7 +9,7 @@ from ..services import rectification_views, rectifications
 from ..workflows.rectification import RECTIFICATION
 from .applications import NoBody
 from .auth import allow, current_actor
-from .schemas import LocalDateTime, Page, provisional_flag
+from .schemas import ID_PATH, LocalDateTime, Page, provisional_flag
 from .smorest import Blueprint
 
 blp = Blueprint(
@@ -24,7 +24,7 @@ class RectificationListArgs(Schema):
         validate=validate.Length(1, 40),
         metadata={"description": "oversight only: a supervisor always sees their own department"},
     )
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
 
@@ -93,7 +93,7 @@ class Rectifications(MethodView):
         return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
 
 
-@blp.route("/rectifications/<int:order_id>")
+@blp.route(f"/rectifications/<{ID_PATH}:order_id>")
 class RectificationDetail(MethodView):
     @allow(*READERS)
     @blp.response(200, RectificationOut)
@@ -153,7 +153,7 @@ def _action_view(action, schema, summary):
 
     ActionView.__name__ = f"Rectification_{action}"
     blp.route(
-        f"/rectifications/<int:order_id>/actions/{action}", endpoint=f"rectification_{action}"
+        f"/rectifications/<{ID_PATH}:order_id>/actions/{action}", endpoint=f"rectification_{action}"
     )(ActionView)
 
 

@@ -183,6 +183,8 @@ def _suspend(application, actor, reason, kind, expected_days):
 
 
 def _resume(application, actor, result):
+    before = application.state
+    LIFECYCLE.fire("resume", application, result=result)  # a procedure must be under way
     suspensions = [dict(s) for s in (application.details or {}).get("suspensions", [])]
     current = suspensions[-1]
     paused = clocks.resume(application)
@@ -193,7 +195,14 @@ def _resume(application, actor, result):
         due_date=application.due_date.isoformat(),
         legal_due_date=application.legal_due_date.isoformat(),
     )
-    _fire(application, actor, "resume", "application.resumed", current, result=result)
+    record(
+        application,
+        "application.resumed",
+        by=actor,
+        from_state=before,
+        to_state=application.state,
+        details=current,
+    )
     _set_detail(application, "suspensions", suspensions)
     if application.missing and application.details.get("correction_origin") == "department":
         # a department asked for materials during the procedure: the applicant is asked now

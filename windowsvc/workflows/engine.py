@@ -126,9 +126,9 @@ class WorkflowDefinition:
         """
         state = model.state
         if trigger not in self.triggers_from(state):
-            raise ActionNotAllowed(trigger, state, self.allowed(state))
+            raise ActionNotAllowed(trigger, state, self.allowed(state, model=model))
         if not self.machine.events[trigger].trigger(model, **kwargs):
-            raise ActionNotAllowed(trigger, state, self.allowed(state))
+            raise ActionNotAllowed(trigger, state, self.allowed(state, model=model))
         return model.state
 
     def describe(self) -> dict:

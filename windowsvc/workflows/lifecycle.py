@@ -103,6 +103,19 @@ def is_special_procedure(ed):
     return True
 
 
+def open_suspension(model) -> dict | None:
+    """The special procedure under way: the last one recorded, if it has not ended."""
+    suspensions = (getattr(model, "details", None) or {}).get("suspensions") or []
+    if suspensions and not suspensions[-1].get("ended_on"):
+        return suspensions[-1]
+    return None
+
+
+def has_open_suspension(ed):
+    """Resuming needs a special procedure under way (declines: 409 with the allowed actions)."""
+    return open_suspension(ed.model) is not None
+
+
 def has_procedure_result(ed):
     """Ending a special procedure records its result."""
     require_text(ed, "result", "须记录特别程序的结果")
@@ -207,7 +220,8 @@ TRANSITIONS = [
         "trigger": "resume",
         "source": "suspended",
         "dest": "in_progress",
-        "conditions": [has_procedure_result],
+        "conditions": [has_open_suspension, has_procedure_result],
+        "offered_when": open_suspension,
         "actor": [WINDOW, SUPERVISOR],
     },
     {
