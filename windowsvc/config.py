@@ -19,7 +19,6 @@ class Defaults:
     STATUS_FAILURES_PER_CLIENT = "10 per 10 minutes"
     STATUS_FAILURES_PER_NUMBER = "5 per hour"
     STATUS_LOOKUPS_PER_NUMBER = "60 per hour"  # every lookup, counted before it runs
-    IDEMPOTENCY_STALE_SECONDS = 120
     # A worker remembers a valid token this long; a revocation made in another process (the CLI,
     # another worker) takes effect within it. 0: every request reads the principals table.
     AUTH_CACHE_SECONDS = 5.0

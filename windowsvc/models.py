@@ -209,7 +209,11 @@ class Event(db.Model):
 
 
 class IdempotencyKey(db.Model):
-    """Remembers an intake request by its Idempotency-Key so a retry never creates a second case."""
+    """Remembers an intake request by its Idempotency-Key so a retry never creates a second case.
+
+    Written in the transaction that creates the case, so a row is always "done"; an attempt still
+    running is known by its live claim (``live_claims``), not by a row.
+    """
 
     __tablename__ = "idempotency_keys"
 

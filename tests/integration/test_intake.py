@@ -1,10 +1,23 @@
 """收件: POST /api/v1/applications on SQLite and PostgreSQL."""
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from tests.conftest import bearer
 from tests.integration.conftest import FOOD, FOOD_REQUIRED, INSTANT, INSTANT_REQUIRED, intake_body
 from windowsvc.rules import acceptance_number
+
+REPO = Path(__file__).resolve().parents[2]
+WAIT_SECONDS = 30  # bounds every wait on another thread
+CHILD_SECONDS = 60
+RETRY_SECONDS = 5  # "a retry succeeds within a few seconds"
 
 
 class TestWindowIntake:
@@ -153,7 +166,97 @@ class TestIdempotency:
         assert response.status_code == 422
         assert "Idempotency-Key" in response.json["errors"]
 
-    def test_a_request_still_in_flight_is_409(self, app, submit, tokens):
+    def test_a_duplicate_while_the_first_attempt_still_runs_is_409(
+        self, client, submit, tokens, monkeypatch
+    ):
+        from windowsvc.services import intake
+
+        prepare, inside, release = intake._prepare, threading.Event(), threading.Event()
+
+        def slow_prepare(body):  # e.g. a slow shared-data lookup
+            inside.set()
+            assert release.wait(WAIT_SECONDS)
+            return prepare(body)
+
+        monkeypatch.setattr(intake, "_prepare", slow_prepare)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            first = pool.submit(submit, key="busy")
+            assert inside.wait(WAIT_SECONDS)
+            duplicate = submit(key="busy")
+            release.set()
+            assert first.result(WAIT_SECONDS).status_code == 201
+        assert duplicate.status_code == 409
+        assert duplicate.content_type == "application/problem+json"
+        again = submit(key="busy")
+        assert (again.status_code, again.headers.get("Idempotent-Replayed")) == (201, "true")
+        assert again.json["number"] == first.result().json["number"]
+
+    def test_a_retry_after_an_attempt_killed_midway_is_served_within_seconds(
+        self, config, client, submit, tokens
+    ):
+        """The first attempt's process is SIGKILLed after it claimed the key, before it
+        finished (a gunicorn worker killed): the retry must not wait for any stale window."""
+        env = {
+            **os.environ,
+            "KILLED_DATABASE_URL": config["DATABASE_URL"],
+            "KILLED_TOKEN": tokens["window"],
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.integration.killed_intake", "crashed"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=CHILD_SECONDS,
+            check=False,
+        )
+        assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
+
+        deadline = time.monotonic() + RETRY_SECONDS
+        retry = submit(key="crashed")
+        while retry.status_code == 409 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            retry = submit(key="crashed")
+        assert retry.status_code == 201, retry.json
+        assert "Idempotent-Replayed" not in retry.headers
+        listing = client.get("/api/v1/applications", headers=bearer(tokens["window"])).json
+        assert listing["total"] == 1
+
+    def test_an_attempt_that_lost_its_claim_replays_the_case_recorded_meanwhile(
+        self, client, submit, tokens, monkeypatch
+    ):
+        """A claim can be lost (a database restart frees advisory locks) while its attempt
+        still runs; another attempt then records the key first. The slow one must not create a
+        second case: it answers with the first one's receipt."""
+        from contextlib import nullcontext
+
+        from windowsvc.services import intake
+
+        prepare, meanwhile = intake._prepare, []
+
+        def slow_prepare(body):
+            if not meanwhile:  # meanwhile, a retry that found the key unclaimed finishes
+                meanwhile.append(None)
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    meanwhile[0] = pool.submit(submit, key="lost").result(WAIT_SECONDS)
+            return prepare(body)
+
+        monkeypatch.setattr(intake, "key_claim", lambda *_: nullcontext(True))
+        monkeypatch.setattr(intake, "_prepare", slow_prepare)
+        response = submit(key="lost")
+        other = meanwhile[0]
+        assert other.status_code == 201 and "Idempotent-Replayed" not in other.headers
+        assert (response.status_code, response.headers.get("Idempotent-Replayed")) == (
+            201,
+            "true",
+        )
+        assert response.json == other.json
+        listing = client.get("/api/v1/applications", headers=bearer(tokens["window"])).json
+        assert listing["total"] == 1
+
+    def test_a_key_row_left_unfinished_by_an_older_version_does_not_block_the_retry(
+        self, app, client, submit, tokens
+    ):
         from windowsvc import clock
         from windowsvc.api.applications import IntakeIn
         from windowsvc.extensions import db
@@ -161,47 +264,23 @@ class TestIdempotency:
         from windowsvc.security import token_hash
         from windowsvc.services.intake import request_fingerprint
 
-        body = intake_body()
         with app.app_context():
             principal = Principal.query.filter_by(token_hash=token_hash(tokens["window"])).one()
             db.session.add(
                 IdempotencyKey(
                     principal_id=principal.id,
-                    key="busy",
-                    request_hash=request_fingerprint(IntakeIn().load(body)),
+                    key="orphan",
+                    request_hash=request_fingerprint(IntakeIn().load(intake_body())),
                     status="in_flight",
                     created_at=clock.now(),
                 )
             )
             db.session.commit()
-        response = submit(body, key="busy")
-        assert response.status_code == 409
-
-    def test_an_attempt_whose_key_was_taken_over_and_given_up_creates_nothing(
-        self, app, client, submit, tokens, monkeypatch
-    ):
-        """A slow attempt: a retry took its stale key over, failed and released it. Finishing
-        now would leave a case no key records, and the next retry would create a second."""
-        from sqlalchemy import delete
-
-        from windowsvc.extensions import db
-        from windowsvc.models import IdempotencyKey
-        from windowsvc.services import intake
-
-        prepare = intake._prepare
-
-        def slow_prepare(body):  # e.g. a slow shared-data lookup, past the stale limit
-            with db.engine.begin() as other:  # meanwhile, the retry's takeover and release
-                other.execute(delete(IdempotencyKey).where(IdempotencyKey.key == "slow"))
-            return prepare(body)
-
-        monkeypatch.setattr(intake, "_prepare", slow_prepare)
-        response = submit(key="slow")
-        assert response.status_code == 409
-        monkeypatch.setattr(intake, "_prepare", prepare)
+        response = submit(key="orphan")
+        assert response.status_code == 201, response.json
+        assert submit(key="orphan").headers.get("Idempotent-Replayed") == "true"
         listing = client.get("/api/v1/applications", headers=bearer(tokens["window"])).json
-        assert listing["total"] == 0
-        assert submit(key="slow").status_code == 201
+        assert listing["total"] == 1
 
     def test_keys_belong_to_the_principal_that_used_them(self, submit, tokens):
         first = submit(key="shared")

@@ -4,6 +4,7 @@ from flask import Response
 from flask.views import MethodView
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from ..rules.scoping import confined_to
 from ..rules.warnings import LEVELS
 from ..services import indicators, oversight
 from .auth import allow, current_actor
@@ -146,7 +147,8 @@ class Warnings(MethodView):
     def get(self, args):
         """预警/黄牌/红牌 — open cases and steps near or past their limit, and other flags."""
         actor = current_actor()
-        department = actor.department if actor.role == "supervisor" else args.get("department")
+        confined = confined_to(actor.role, actor.department)  # a supervisor: their own
+        department = args.get("department") if confined is None else confined
         return oversight.warnings(department)
 
 

@@ -17,7 +17,7 @@ def perform(number: str, action: str, actor: Actor, if_match: int, payload: dict
     if action not in STAFF_ACTIONS:
         raise NotFound(f"没有 {action} 这个操作 (unknown action)")
     with write_transaction():
-        application = find(number, actor, for_update=True)
+        application = find(number, actor, for_update=True, to_act=True)
         if actor.role not in LIFECYCLE.actors_of(action):
             raise Forbidden(f"角色 {actor.role} 不能执行 {action}")
         if application.version != if_match:

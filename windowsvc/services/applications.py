@@ -2,12 +2,12 @@
 
 from sqlalchemy import or_, select
 
-from .. import catalog as catalog_rules
 from .. import clock
 from ..extensions import db
 from ..models import Application, CatalogItem, Step
 from ..rules.deadlines import working_days_between
 from ..rules.masking import mask_applicant
+from ..rules.scoping import confined_to, may_reach
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
 from . import clocks
 from .calendar import due_after, provisional_note, working_calendar
@@ -16,11 +16,10 @@ from .errors import NotFound
 from .paging import page_of
 from .records import Actor, events_of, record
 
-STAFF_ROLES_SEEING_ALL = {"window", "supervisor", "oversight", "admin"}
 
-
-def find(number: str, actor: Actor, *, for_update=False) -> Application:
-    """The application the actor may see; NotFound for unknown numbers and other departments'.
+def find(number: str, actor: Actor, *, for_update=False, to_act=False) -> Application:
+    """The application the actor reaches (``to_act``: may act on); NotFound for unknown numbers
+    and for cases out of the actor's department scope (``rules.scoping``).
 
     The number is normalised first, and one with a wrong check character is refused (400).
     """
@@ -33,7 +32,7 @@ def find(number: str, actor: Actor, *, for_update=False) -> Application:
         # the case takes (access records, events), which would deadlock with fetch-and-lock
         query = query.with_for_update(of=Application, key_share=True)
     application = db.session.scalar(query)
-    if application is None or not visible_to(application, actor):
+    if application is None or not reaches(application, actor, to_act=to_act):
         raise NotFound(f"办件 {number} 不存在 (no application {number})")
     return application
 
@@ -50,15 +49,10 @@ def lock(application_id: int) -> Application:
     )
 
 
-def visible_to(application: Application, actor: Actor) -> bool:
-    """Staff see every case; a department sees only the cases it has a step in."""
-    if actor.role in STAFF_ROLES_SEEING_ALL:
-        return True
-    if actor.role == "backoffice":
-        return actor.department in {s.department for s in application.steps} or (
-            actor.department in catalog_rules.departments_of(application.item.definition)
-        )
-    return False
+def reaches(application: Application, actor: Actor, *, to_act=False) -> bool:
+    """Whether the actor may read (or, ``to_act``, act on) the case: departments with a step."""
+    handled_by = {s.department for s in application.steps}
+    return may_reach(actor.role, actor.department, handled_by, reading_a_case=not to_act)
 
 
 def touch(application: Application) -> None:
@@ -212,12 +206,13 @@ def listing(
 ):
     """A page of applications the actor may see, newest first, and the total count.
 
-    ``department`` matches the lead department or any step's department; a department's own
-    systems see exactly the cases they have a step in.
+    ``department`` matches the lead department or any step's department; a principal confined
+    to a department (``rules.scoping``) sees exactly the cases with a step of it.
     """
     query = select(Application).join(CatalogItem, Application.item_id == CatalogItem.id)
-    if actor.role == "backoffice":
-        department = actor.department
+    confined = confined_to(actor.role, actor.department, reading_a_case=True)
+    if confined is not None:
+        department = confined
     if state:
         query = query.where(Application.state == state)
     if item_code:
@@ -230,7 +225,7 @@ def listing(
             .where(Step.application_id == Application.id, Step.department == department)
             .exists()
         )
-        if actor.role == "backoffice":
+        if confined is not None:
             query = query.where(has_step)
         else:
             query = query.where(or_(CatalogItem.department == department, has_step))

@@ -9,13 +9,13 @@ from .. import clock
 from ..db import write_transaction
 from ..extensions import db
 from ..models import Department, Principal
+from ..rules.scoping import DEPARTMENT_ROLES
 from ..security import new_token, token_hash
 from .context import setting
 from .errors import Invalid, NotFound
 from .records import Actor
 
 ROLES = ("window", "backoffice", "supervisor", "oversight", "admin")
-DEPARTMENT_ROLES = ("backoffice", "supervisor")
 
 
 def create(role: str, name: str, department: str | None = None) -> tuple[Principal, str]:

@@ -3,13 +3,12 @@
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from .. import clock
+from .. import clock, live_claims
 from ..adapters.evidence import EvidenceUnavailable
 from ..db import is_postgres, write_transaction
 from ..extensions import db
@@ -40,34 +39,40 @@ KEY_IN_PROGRESS = "同一 Idempotency-Key 的申请正在处理中, 请稍后重
 
 
 def submit(actor: Actor, key: str, body: dict, render) -> IntakeResult:
-    """Receive an application exactly once per Idempotency-Key; ``render`` dumps the response."""
+    """Receive an application exactly once per Idempotency-Key; ``render`` dumps the response.
+
+    While an attempt runs it holds a live claim on the key (409 for a concurrent duplicate); the
+    key row is written only in the transaction that creates the case. A crashed or disconnected
+    attempt therefore leaves nothing behind but a freed claim, and the retry goes ahead at once.
+    """
     request_hash = request_fingerprint(body)
-    replay = _claim_key(actor, key, request_hash)
+    replay = _stored_response(actor, key, request_hash)
     if replay is not None:
         return IntakeResult(replay, True)
-    try:
-        prepared = _prepare(body)
-        with write_transaction():
-            created = _create(actor, body, prepared, render)
-            finished = db.session.execute(
-                update(IdempotencyKey)
-                .where(
-                    IdempotencyKey.principal_id == actor.id,
-                    IdempotencyKey.key == key,
-                    IdempotencyKey.request_hash == request_hash,
-                    IdempotencyKey.status == "in_flight",
-                )
-                .values(status="done", response_status=201, response_body=_sealed(created))
-                .execution_options(synchronize_session=False)
-            )
-            if finished.rowcount != 1:
-                # this attempt was taken over as stale (and perhaps given up): without its key
-                # row a retry could create a second case, so this one is not created at all
-                raise Conflict(KEY_IN_PROGRESS)
+    with key_claim(actor.id, key) as running_alone:
+        if not running_alone:
+            raise Conflict(KEY_IN_PROGRESS)
+        replay = _stored_response(actor, key, request_hash)  # finished just before the claim
+        if replay is not None:
+            return IntakeResult(replay, True)
+        prepared = _prepare(body)  # outside calls: before the write transaction, never in it
+        try:
+            with write_transaction():
+                created = _create(actor, body, prepared, render)
+                _remember(actor, key, request_hash, created)
+        except IntegrityError:
+            # the claim was lost (e.g. a database restart) and another attempt recorded the key
+            # first: its case stands, this one was rolled back
+            replay = _stored_response(actor, key, request_hash)
+            if replay is None:
+                raise
+            return IntakeResult(replay, True)
         return IntakeResult(created, False)
-    except BaseException:
-        _release_key(actor, key, request_hash)
-        raise
+
+
+def key_claim(principal_id: int, key: str):
+    """The live claim an attempt holds on a principal's key while it runs."""
+    return live_claims.claim(f"intake:{principal_id}:{key}")
 
 
 def request_fingerprint(body: dict) -> str:
@@ -76,38 +81,42 @@ def request_fingerprint(body: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _claim_key(actor, key, request_hash):
-    """Record the key as in flight; return a stored response to replay, or None to go ahead."""
-    for _attempt in range(3):
-        try:
-            with write_transaction():
-                row = db.session.get(IdempotencyKey, (actor.id, key))
-                if row is None:
-                    db.session.add(
-                        IdempotencyKey(
-                            principal_id=actor.id,
-                            key=key,
-                            request_hash=request_hash,
-                            status="in_flight",
-                            created_at=clock.now(),
-                        )
-                    )
-                    return None
-                if row.request_hash != request_hash:
-                    raise Invalid(
-                        "Idempotency-Key 已用于另一份内容不同的申请 (key reused with another body)",
-                        {"Idempotency-Key": ["already used for a different request body"]},
-                    )
-                if row.status == "done":
-                    return _unsealed(row.response_body)
-                stale = clock.now() - timedelta(seconds=setting("IDEMPOTENCY_STALE_SECONDS"))
-                if row.created_at > stale:
-                    raise Conflict(KEY_IN_PROGRESS)
-                row.created_at = clock.now()  # the first attempt died: take it over
-                return None
-        except IntegrityError:
-            continue  # a concurrent request inserted the key first; look again
-    raise Conflict(KEY_IN_PROGRESS)
+def _stored_response(actor, key, request_hash):
+    """The response recorded for the key, to replay; None when the key has not been used."""
+    row = db.session.get(IdempotencyKey, (actor.id, key), populate_existing=True)
+    if row is None or row.status != "done":
+        return None
+    if row.request_hash != request_hash:
+        raise Invalid(
+            "Idempotency-Key 已用于另一份内容不同的申请 (key reused with another body)",
+            {"Idempotency-Key": ["already used for a different request body"]},
+        )
+    return _unsealed(row.response_body)
+
+
+def _remember(actor, key, request_hash, created):
+    """Record the key with its response, in the transaction that created the case."""
+    # a row not marked done was left by an attempt that never finished (before claims were live
+    # locks, the claim was that row): it recorded nothing
+    db.session.execute(
+        delete(IdempotencyKey).where(
+            IdempotencyKey.principal_id == actor.id,
+            IdempotencyKey.key == key,
+            IdempotencyKey.status != "done",
+        )
+    )
+    db.session.add(
+        IdempotencyKey(
+            principal_id=actor.id,
+            key=key,
+            request_hash=request_hash,
+            status="done",
+            response_status=201,
+            response_body=_sealed(created),
+            created_at=clock.now(),
+        )
+    )
+    db.session.flush()  # a key recorded meanwhile fails here, before the commit
 
 
 def _sealed(response: dict) -> dict:
@@ -124,14 +133,6 @@ def _unsealed(stored: dict) -> dict:
     sealed = response.pop("query_code_sealed")
     response["query_code"] = unseal_query_code(setting("SECRET_KEY"), response["number"], sealed)
     return response
-
-
-def _release_key(actor, key, request_hash):
-    """Forget an in-flight key after a failed attempt, so the failure changes nothing."""
-    with write_transaction():
-        row = db.session.get(IdempotencyKey, (actor.id, key))
-        if row is not None and row.status == "in_flight" and row.request_hash == request_hash:
-            db.session.delete(row)
 
 
 @dataclass

@@ -9,27 +9,18 @@ from ..models import Application, Rectification
 from ..rules.deadlines import working_days_between
 from ..rules.masking import mask_applicant
 from ..rules.ratings import LEVELS, VERDICTS, tag_labels
+from ..rules.scoping import confined_to, may_reach
 from ..workflows.rectification import OPEN_STATES, RECTIFICATION, STAFF_ACTIONS
 from .calendar import working_calendar
 from .errors import NotFound
 from .paging import page_of
 from .records import Actor
 
-DEPARTMENT_ROLES = {"supervisor"}
-SEEING_ALL = {"oversight", "admin"}
-
-
-def visible_to(order: Rectification, actor: Actor) -> bool:
-    """Oversight and admin see every order; a supervisor only their department's."""
-    if actor.role in SEEING_ALL:
-        return True
-    return actor.role in DEPARTMENT_ROLES and actor.department == order.department
-
 
 def find(order_id: int, actor: Actor) -> Rectification:
-    """The work order the actor may see; NotFound for unknown ids and other departments'."""
+    """The work order the actor reaches; NotFound for unknown ids and other departments'."""
     order = db.session.get(Rectification, order_id)
-    if order is None or not visible_to(order, actor):
+    if order is None or not may_reach(actor.role, actor.department, {order.department}):
         raise NotFound(f"整改工单 {order_id} 不存在 (no rectification {order_id})")
     return order
 
@@ -42,8 +33,9 @@ def detail(order_id: int, actor: Actor) -> dict:
 def listing(actor: Actor, *, state=None, department=None, page=1, per_page=20):
     """A page of work orders the actor may see, most urgent first, and the total count."""
     query = select(Rectification)
-    if actor.role not in SEEING_ALL:
-        query = query.where(Rectification.department == actor.department)
+    confined = confined_to(actor.role, actor.department)
+    if confined is not None:
+        query = query.where(Rectification.department == confined)
     elif department:
         query = query.where(Rectification.department == department)
     if state:

@@ -13,6 +13,7 @@ from ..catalog.versions import item_version
 from ..db import is_postgres, write_transaction
 from ..extensions import db
 from ..models import Application, Step
+from ..rules.scoping import confined_to, may_reach
 from ..workflows.step import STEP
 from . import access
 from . import steps as stages
@@ -263,9 +264,7 @@ def _load(task_id, actor: Actor, *, with_case=False) -> Step:
         )
     else:
         step = db.session.get(Step, key)
-    if step is None or (actor.role == "backoffice" and step.department != actor.department):
-        raise NotFound(f"任务 {task_id} 不存在")
-    if actor.role == "supervisor" and step.department != actor.department:
+    if step is None or not may_reach(actor.role, actor.department, {step.department}):
         raise NotFound(f"任务 {task_id} 不存在")
     return step
 
@@ -428,6 +427,7 @@ def set_retries(task_id, actor: Actor, retries: int) -> None:
 def incidents(actor: Actor) -> list[Step]:
     """Steps waiting for an operator (retries exhausted)."""
     query = select(Step).where(Step.state == "incident").order_by(Step.id)
-    if actor.role == "supervisor":
-        query = query.where(Step.department == actor.department)
+    confined = confined_to(actor.role, actor.department)
+    if confined is not None:
+        query = query.where(Step.department == confined)
     return list(db.session.scalars(query))
