@@ -129,6 +129,12 @@ def register(app):
         app.cli.add_command(command)
 
 
+def _at_most(value: str, length: int, name: str) -> str:
+    if len(value) > length:
+        raise click.BadParameter(f"{name} takes at most {length} characters")
+    return value
+
+
 def main():
     """Entry point of the ``windowsvc`` console script."""
     from . import create_app
@@ -299,7 +305,10 @@ def calendar_group():
 @calendar_group.command("load")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "--by", default="管理员 (windowsvc calendar load)", help="who loads it, for the record"
+    "--by",
+    default="管理员 (windowsvc calendar load)",
+    callback=lambda _ctx, _param, value: _at_most(value, 100, "--by"),
+    help="who loads it, for the record",
 )
 @with_appcontext
 def calendar_load(path, by):
@@ -312,9 +321,11 @@ def calendar_load(path, by):
     from .services.records import Actor
 
     try:
-        result = calendar_admin.load(
-            calendar.parse_notice(path.read_text("utf-8")), Actor(None, by, "admin")
-        )
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"not a UTF-8 JSON file: {exc}") from exc
+    try:
+        result = calendar_admin.load(calendar.parse_notice(text), Actor(None, by, "admin"))
     except Invalid as exc:
         raise click.ClickException(f"{exc.detail} {exc.extra.get('errors') or ''}") from exc
     recounted = result["recounted"]

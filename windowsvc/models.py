@@ -145,6 +145,8 @@ class Step(db.Model):
     priority: Mapped[int] = mapped_column(Integer, default=50)
     due_date = mapped_column(Date)
     due_date_provisional: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # working days pauses moved the due date on (None: moved before they were counted here)
+    moved_working_days: Mapped[int | None] = mapped_column(Integer, default=0)
     available_at = mapped_column(UTCDateTime, nullable=False)
     lock_owner: Mapped[str | None] = mapped_column(String(200))
     lock_expires_at = mapped_column(UTCDateTime)

@@ -80,10 +80,11 @@ class TestProvisionalDeadlinesAtIntake:
         created = submit(intake_body(item=PARALLEL, materials=PARALLEL_REQUIRED))
         assert created.status_code == 201, created.json
         body = created.json
-        # promised 7: 7–15 December; legal 45: 元旦, 除夕 (Fri 5 Feb) and 初三 (Mon 8 Feb) off
+        # promised 7: 7–15 December; legal 45: 元旦, and 春节 from 除夕 (Fri 5 Feb) to the
+        # weekdays given for 初一 and 初二 falling on the weekend (补假, Tue 9 and Wed 10 Feb)
         assert (body["due_date"], body["due_date_provisional"]) == ("2026-12-15", False)
         assert (body["legal_due_date"], body["legal_due_date_provisional"]) == (
-            "2027-02-10",
+            "2027-02-12",
             True,
         )
 
@@ -491,3 +492,177 @@ class TestLateDecember:
         failures = [s for s in statuses if s[2] >= 500]
         assert failures == []
         assert len(statuses) > 40
+
+
+class TestRecountUnderConcurrency:
+    def test_a_change_committed_between_the_read_and_the_lock_does_not_abort_the_recount(
+        self, client, tokens, submit, database_url, december, monkeypatch
+    ):
+        """The recount reads without a lock first: that read must write nothing."""
+        from sqlalchemy import create_engine, text
+
+        from windowsvc.services import recount
+
+        number = submit().json["number"]
+        counted = recount.recount_case
+        other_node = create_engine(database_url)
+        raced = []
+
+        def another_node_commits_meanwhile(application):
+            changes = counted(application)
+            if not raced:  # the first call is the unlocked read
+                with other_node.begin() as connection:
+                    connection.execute(
+                        text("UPDATE applications SET version = version + 1 WHERE number = :n"),
+                        {"n": number},
+                    )
+                raced.append(number)
+            return changes
+
+        monkeypatch.setattr(recount, "recount_case", another_node_commits_meanwhile)
+        try:
+            result = load_2027(client, tokens)
+        finally:
+            other_node.dispose()
+        assert raced == [number]
+        assert result["recounted"]["cases"] == 1
+        assert case(client, tokens, number)["legal_due_date"] == "2027-01-05"
+
+    def test_a_transaction_keeps_its_calendar_whatever_another_thread_installs(
+        self, app, client, tokens, december
+    ):
+        from windowsvc.adapters.calendar import ChineseWorkingCalendar, NoticeCalendar
+        from windowsvc.extensions import db
+        from windowsvc.services.calendar import working_calendar
+        from windowsvc.services.context import adapters
+
+        load_2027(client, tokens)
+        with app.app_context():
+            seen = working_calendar()
+            assert seen.is_official(2027)
+            # a thread still on an older snapshot installs the calendar it read
+            adapters().calendar = NoticeCalendar(ChineseWorkingCalendar(), revision=0)
+            assert working_calendar() is seen
+            db.session.rollback()
+            assert working_calendar().is_official(2027)  # the next transaction reads again
+            assert adapters().calendar.revision == seen.revision
+
+
+class TestWhatTheRecountKeeps:
+    def test_a_step_moved_before_pauses_were_counted_keeps_that_move(
+        self, app, client, tokens, submit, act, frozen_clock
+    ):
+        """A step of a case from before migration 0007: moved by a pause, nothing recorded."""
+        from windowsvc.db import write_transaction
+        from windowsvc.models import Application
+
+        at(frozen_clock, dt.date(2026, 12, 14))
+        number = submit().json["number"]
+        with app.app_context(), write_transaction():
+            application = Application.query.filter_by(number=number).one()
+            [step] = application.steps  # 3 working days: 17 December
+            step.due_date, step.moved_working_days = dt.date(2026, 12, 21), None  # moved by 2
+        at(frozen_clock, dt.date(2026, 12, 28))
+        act(
+            number,
+            "suspend",
+            {"reason": "组织听证", "kind": "hearing", "expected_days": 10},
+            role="supervisor",
+        )
+        at(frozen_clock, dt.date(2027, 1, 8))
+        resumed = act(number, "resume", {"result": "听证结束"}, role="supervisor").json
+        # 8 provisional working days on: 22–25, 28–31 December
+        assert resumed["steps"][0]["due_date"] == "2026-12-31"
+        load_2027(client, tokens)
+        # the pause is 7 days on the notice; the earlier 2 stay: 17 December + 9
+        assert case(client, tokens, number)["steps"][0]["due_date"] == "2026-12-30"
+
+    def test_a_commitment_outliving_the_recounted_promise_is_recorded(
+        self, app, client, tokens, submit, frozen_clock
+    ):
+        from windowsvc import clock
+        from windowsvc.adapters.evidence import InMemoryEvidenceSource
+
+        # 容缺 needs the credit record: an in-memory source that knows nobody as 失信
+        app.extensions["windowsvc.adapters"].evidence = InMemoryEvidenceSource({}, clock.now)
+        at(frozen_clock, dt.date(2027, 1, 5))
+        required = [
+            "food_licence_application",
+            "business_licence",
+            "legal_representative_id",
+            "premises_floor_plan",
+            "food_process_layout",
+            "staff_health_certificates",
+        ]
+        late = intake_body(
+            materials=required,
+            deferred=[{"code": "food_safety_rules", "commit_date": "2027-01-13"}],
+        )
+        refused = submit(late)
+        # promised 5: 6, 7, 8, 11, 12 January on the statutory rule
+        assert refused.status_code == 422
+        assert "2027-01-12（预计）" in str(refused.json["errors"])
+        body = intake_body(
+            materials=required,
+            deferred=[{"code": "food_safety_rules", "commit_date": "2027-01-12"}],
+        )
+        created = submit(body)
+        assert created.status_code == 201, created.json
+        number = created.json["number"]
+        load_2027(client, tokens)  # Saturday 9 January is worked: the promise ends on the 11th
+        events = client.get(
+            f"/api/v1/applications/{number}/events", headers=bearer(tokens["oversight"])
+        ).json
+        [recounted] = [e for e in events if e["type"] == "calendar.recounted"]
+        assert recounted["details"]["commitments_after_due"] == [
+            {"code": "food_safety_rules", "commit_date": "2027-01-12"}
+        ]
+
+    def test_the_camunda_facade_says_a_due_date_is_provisional(
+        self, client, tokens, submit, frozen_clock
+    ):
+        at(frozen_clock, dt.date(2026, 12, 28))
+        submit(intake_body(item=PARALLEL, materials=PARALLEL_REQUIRED))
+        fetched = client.post(
+            "/engine-rest/external-task/fetchAndLock",
+            json={
+                "workerId": "w",
+                "maxTasks": 1,
+                "topics": [{"topicName": "zjj.joint-acceptance.quality", "lockDuration": 60000}],
+            },
+            headers=bearer(tokens["zjj"]),
+        ).json
+        [task] = fetched
+        assert task["variables"]["dueDateProvisional"] == {
+            "type": "Boolean",
+            "value": True,
+            "valueInfo": {},
+        }
+
+
+class TestNoticeFilesThatAreWrong:
+    @pytest.mark.parametrize(
+        "content",
+        [
+            b'{"years": [0]}',
+            b'{"years": [10000]}',
+            b'{"years": [1e20]}',
+            b'{"years": [1]}',
+            b'{"holidays": ["1999-12-31"]}',
+            b'{"years": [2027], "holidays": ["2027-02-30"]}',
+            '{"note": "春节"}'.encode("utf-16"),
+        ],
+    )
+    def test_a_bad_notice_is_refused_with_a_message_and_stores_nothing(
+        self, app, tmp_path, content
+    ):
+        from windowsvc.models import CalendarDay, CalendarYear
+
+        path = tmp_path / "notice.json"
+        path.write_bytes(content)
+        result = app.test_cli_runner().invoke(args=["calendar", "load", str(path)])
+        assert result.exit_code == 1
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert result.output.startswith("Error:")
+        with app.app_context():
+            assert CalendarYear.query.count() == 0 and CalendarDay.query.count() == 0

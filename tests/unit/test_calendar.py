@@ -14,23 +14,30 @@ def statutory():
 
 
 class TestStatutoryHolidays:
-    """《全国年节及纪念日放假办法》 (2024 revision): 13 days, dated by python-holidays."""
+    """《全国年节及纪念日放假办法》 (2024 revision): 13 days, dated by python-holidays, and a
+    weekday off (补假, Art 6) for each that falls on a weekend."""
 
-    def test_2027_has_the_thirteen_statutory_days(self, statutory):
+    def test_2027_has_the_thirteen_statutory_days_and_their_weekdays_off(self, statutory):
         assert sorted(statutory.holidays_of(2027)) == [
             date(2027, 1, 1),  # 元旦
             date(2027, 2, 5),  # 除夕
             date(2027, 2, 6),  # 春节 初一 to 初三
             date(2027, 2, 7),
             date(2027, 2, 8),
+            date(2027, 2, 9),  # 补假 for 初一 and 初二 (Saturday and Sunday)
+            date(2027, 2, 10),
             date(2027, 4, 5),  # 清明
-            date(2027, 5, 1),  # 劳动节
+            date(2027, 5, 1),  # 劳动节 (Saturday and Sunday)
             date(2027, 5, 2),
+            date(2027, 5, 3),  # 补假
+            date(2027, 5, 4),
             date(2027, 6, 9),  # 端午
             date(2027, 9, 15),  # 中秋
             date(2027, 10, 1),  # 国庆
             date(2027, 10, 2),
             date(2027, 10, 3),
+            date(2027, 10, 4),  # 补假 for 2 and 3 October (Saturday and Sunday)
+            date(2027, 10, 5),
         ]
 
     def test_bridging_days_of_a_past_notice_are_not_statutory(self, statutory):

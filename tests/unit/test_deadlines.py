@@ -174,9 +174,10 @@ class TestYearsWithoutData:
         assert deadline(date(2026, 12, 30), 1, china) == Deadline(date(2026, 12, 31), False)
 
     def test_twenty_and_forty_five_days_from_4_december_2026(self, china):
-        # 元旦 (Fri 1 Jan) and 春节 (除夕 Fri 5 Feb to 初三 Mon 8 Feb) are days off.
+        # 元旦 (Fri 1 Jan) and 春节 (除夕 Fri 5 Feb to 初三 Mon 8 Feb, 补假 9 and 10 Feb for the
+        # weekend) are days off.
         assert deadline(date(2026, 12, 4), 20, china) == Deadline(date(2027, 1, 4), True)
-        assert deadline(date(2026, 12, 4), 45, china) == Deadline(date(2027, 2, 10), True)
+        assert deadline(date(2026, 12, 4), 45, china) == Deadline(date(2027, 2, 12), True)
 
     @pytest.mark.parametrize("year", [2028, 2031, 2099])
     def test_later_years_never_raise(self, china, year):
@@ -275,7 +276,7 @@ class TestOverrides:
         calendar = ChineseWorkingCalendar.from_config(self.config)
         assert calendar.is_official(2027)
         assert not calendar.is_official(2028)
-        assert calendar.is_working_day(date(2028, 1, 3))
+        assert calendar.is_working_day(date(2028, 1, 4))
 
     def test_the_configuration_may_be_a_json_file(self, tmp_path):
         path = tmp_path / "calendar.json"

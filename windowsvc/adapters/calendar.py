@@ -4,7 +4,8 @@
   years an administrator declared in WINDOWSVC_CALENDAR_OVERRIDES, and notices loaded into the
   database (``windowsvc calendar load``, ``PUT /api/v1/calendar/years/{year}``);
 - provisional: weekends plus the statutory holidays of 《全国年节及纪念日放假办法》, dated by
-  python-holidays (lunar festivals, 清明), without the make-up working days a notice adds.
+  python-holidays (lunar festivals, 清明), with the weekday given for a holiday that falls on a
+  weekend (补假, Art 6), without the bridging days and make-up working days a notice adds.
 """
 
 import json
@@ -16,7 +17,7 @@ import chinese_calendar
 
 
 class StatutoryHolidays:
-    """The provisional rule: weekends and statutory holidays, no bridging days, no 调休."""
+    """The provisional rule: weekends, statutory holidays and 补假; no bridging days, no 调休."""
 
     def __init__(self):
         self._years: dict[int, frozenset[date]] = {}
@@ -31,9 +32,10 @@ class StatutoryHolidays:
             from holidays.countries.china import China
 
             with self._lock:
-                calendar = China(observed=False, language="zh_CN")
-                # python-holidays also knows the bridging days of past notices; a provisional
-                # answer is the statutory days alone, like the years nobody has announced yet
+                # observed: Art 6 of the 办法 gives a weekday off (补假) for a holiday falling on
+                # a weekend. Special holidays off: python-holidays also knows the bridging days
+                # of past notices, which only a notice can grant.
+                calendar = China(observed=True, language="zh_CN")
                 calendar.has_special_holidays = False
                 calendar.get(date(year, 1, 1))  # populates that year
                 known = self._years[year] = frozenset(d for d in calendar if d.year == year)

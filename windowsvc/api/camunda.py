@@ -151,6 +151,8 @@ def external_task(task: dict) -> dict:
             "stepName": _typed(step["name"], "String"),
             "stage": _typed(step["stage"], "Integer"),
             "dueDate": _typed(task["due_date"].isoformat() if task["due_date"] else None, "String"),
+            # 预计: the due date was counted over a year without the official holiday notice
+            "dueDateProvisional": _typed(bool(task["due_date_provisional"]), "Boolean"),
             "applicant": _typed(application["applicant"], "Json"),
             "materials": _typed(application["materials"], "Json"),
         },

@@ -15,10 +15,14 @@ def unknown_codes(definition: dict, codes) -> list[str]:
 
 
 def check_deferrals(
-    definition: dict, deferred: list[dict], promised_due: date | None, today: date | None = None
+    definition: dict,
+    deferred: list[dict],
+    promised_due: date | None,
+    today: date | None = None,
+    provisional: bool = False,
 ) -> dict:
     """Field errors for 容缺 commitments: only deferrable materials, once each, dated from today
-    up to the promised limit."""
+    up to the promised limit (``provisional``: that limit is an estimate, 预计)."""
     by_code = {m["code"]: m for m in definition["materials"]}
     errors = {}
     seen = set()
@@ -35,7 +39,10 @@ def check_deferrals(
         elif not material.get("deferrable"):
             errors[entry["code"]] = f"{material['name']} 是关键材料, 不可容缺"
         elif promised_due is not None and entry["commit_date"] > promised_due:
-            errors[entry["code"]] = f"承诺补交日期不得晚于承诺办结日期 {promised_due.isoformat()}"
+            estimate = "（预计）" if provisional else ""
+            errors[entry["code"]] = (
+                f"承诺补交日期不得晚于承诺办结日期 {promised_due.isoformat()}{estimate}"
+            )
     return errors
 
 

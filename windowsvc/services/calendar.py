@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from .. import clock
 from ..extensions import db
 from ..models import CalendarDay, CalendarLoad, CalendarState, CalendarYear
-from ..rules.deadlines import Deadline, deadline, provisional_years
+from ..rules.deadlines import EARLIEST, LATEST, Deadline, deadline, provisional_years
 from .context import adapters
 from .errors import Invalid
 
@@ -29,9 +29,10 @@ def working_calendar():
     after the recount.
     """
     session = db.session()
+    checked = session.info.get(_CHECKED)
     transaction = session.get_transaction()
-    if transaction is not None and session.info.get(_CHECKED) is transaction:
-        return adapters().calendar
+    if checked is not None and transaction is not None and checked[0] is transaction:
+        return checked[1]  # this transaction's calendar, whatever other threads install
     revision = session.scalar(
         select(CalendarState.revision)
         .where(CalendarState.id == 1)
@@ -39,8 +40,11 @@ def working_calendar():
     )
     current = adapters().calendar
     if revision is not None and revision != current.revision:
-        current = adapters().calendar = current.with_notices(*stored_notices(), revision)
-    session.info[_CHECKED] = session.get_transaction()
+        current = current.with_notices(*stored_notices(), revision)
+        # a thread on an older snapshot never puts an older calendar back for the others
+        if (adapters().calendar.revision or 0) < revision:
+            adapters().calendar = current
+    session.info[_CHECKED] = (session.get_transaction(), current)
     return current
 
 
@@ -77,6 +81,16 @@ class Notice:
     days: dict[date, bool] = field(init=False)
 
     def __post_init__(self):
+        outside = sorted(
+            str(v)
+            for v in [*self.years, *(d.year for d in [*self.holidays, *self.workdays])]
+            if not EARLIEST.year <= v <= LATEST.year
+        )
+        if outside:
+            raise Invalid(
+                f"年份须在 {EARLIEST.year} 至 {LATEST.year} 之间 (years out of range)",
+                {"years": outside},
+            )
         both = sorted(set(self.holidays) & set(self.workdays))
         if both:
             raise Invalid(
@@ -96,7 +110,7 @@ def parse_notice(text: str) -> Notice:
             workdays=[date.fromisoformat(d) for d in data.get("workdays", [])],
             note=str(data.get("note", "")),
         )
-    except (ValueError, TypeError, AttributeError) as exc:
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
         raise Invalid(f"不是有效的节假日安排文件 (not a calendar notice): {exc}") from exc
 
 

@@ -7,7 +7,13 @@ year without the official calendar can be counted again when the notice arrives.
 """
 
 from .. import clock
-from ..rules.deadlines import Deadline, extend, pause_length
+from ..rules.deadlines import (
+    Deadline,
+    add_working_days,
+    extend,
+    pause_length,
+    working_days_between,
+)
 from ..workflows.step import OPEN_STATES
 from .calendar import working_calendar
 
@@ -80,6 +86,11 @@ def _move_open_steps(application, length) -> list[int]:
     moved = []
     for step in application.steps:
         if step.state in OPEN_STATES and step.due_date:
+            if step.moved_working_days is None:  # moved before this was counted: all official
+                opened = clock.local(step.opened_at).date()
+                first = add_working_days(opened, step.days, calendar)
+                step.moved_working_days = working_days_between(first, step.due_date, calendar)
+            step.moved_working_days += length.days
             current = Deadline(step.due_date, step.due_date_provisional)
             shifted = extend(current, length.days, calendar)
             step.due_date = shifted.date

@@ -162,8 +162,14 @@ def _prepare(body):
     if unknown:
         errors["materials"] = [f"该事项没有材料 {', '.join(unknown)}"]
     deferred = body.get("deferred", [])
-    promised = due_after(clock.today(), item.promised_days).date if deferred else None
-    checks = materials.check_deferrals(definition, deferred, promised, clock.today())
+    promised = due_after(clock.today(), item.promised_days) if deferred else None
+    checks = materials.check_deferrals(
+        definition,
+        deferred,
+        promised and promised.date,
+        clock.today(),
+        provisional=bool(promised and promised.provisional),
+    )
     for code, message in checks.items():
         errors.setdefault("deferred", []).append(f"{code}: {message}")
     delivery = body.get("delivery")

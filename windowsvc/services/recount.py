@@ -67,11 +67,14 @@ def recount_all(why: str, by: Actor = SYSTEM, concluded_in_years=()) -> RecountR
     case whose dates change (so the sweep can run it every time at the cost of reads)."""
     report = RecountReport()
     for application_id in candidates(concluded_in_years):
-        application = db.session.get(Application, application_id)
-        if not recount_case(application):
-            report.still_provisional += int(_still_provisional(application))
+        with db.session.no_autoflush:  # a read: nothing is written outside the lock below
+            application = db.session.get(Application, application_id)
+            changed = bool(recount_case(application))
+            still = _still_provisional(application)
+        db.session.rollback()  # drops what the read counted, and ends its transaction
+        if not changed:
+            report.still_provisional += int(still)
             continue
-        db.session.rollback()  # counted on an unlocked read: count again under the lock
         with write_transaction():
             application = lock(application_id)
             changes = recount_case(application)
@@ -111,11 +114,26 @@ def recount_case(application: Application) -> dict:
             setattr(application, attr, new.date)
             setattr(application, flag, new.provisional)
             changes.setdefault("deadlines", []).append(_change(attr, old, new))
+    _note_commitments_after_due(application, changes)
     _recount_steps(application, pauses, pause_deltas, calendar, changes)
     _recount_rectifications(application, calendar, changes)
     _recount_suspensions(application, calendar, changes)
     _recount_days_used(application, calendar, changes)
     return changes
+
+
+def _note_commitments_after_due(application, changes):
+    """容缺: a commitment accepted against a provisional promised date that has now moved before
+    it stands (the applicant's written commitment was valid when made); the record says so."""
+    if not changes.get("deadlines") or application.due_date is None:
+        return
+    late = [
+        {"code": d["code"], "commit_date": d["commit_date"]}
+        for d in application.deferred or []
+        if not d.get("supplied_at") and date.fromisoformat(d["commit_date"]) > application.due_date
+    ]
+    if late:
+        changes["commitments_after_due"] = late
 
 
 def _recount_pauses(application, calendar, changes):
@@ -155,18 +173,20 @@ def _legacy_paused_days(application, pauses) -> int:
 
 
 def _recount_steps(application, pauses, pause_deltas, calendar, changes):
-    changed_pauses = {i for i in pause_deltas}
     for step in application.steps:
         moved_by = [i for i, p in enumerate(pauses) if step.id in p.get("steps", [])]
-        if step.due_date is None or not (
-            step.due_date_provisional or changed_pauses.intersection(moved_by)
-        ):
+        delta = sum(pause_deltas.get(i, 0) for i in moved_by)
+        if step.due_date is None or not (step.due_date_provisional or delta):
             continue
+        if step.moved_working_days is None:
+            step.moved_working_days = sum(pauses[i]["days"] for i in moved_by)
+        else:
+            step.moved_working_days += delta
         old = Deadline(step.due_date, step.due_date_provisional)
         new = counted_from_parts(
             clock.local(step.opened_at).date(),
             step.days,
-            sum(pauses[i]["days"] for i in moved_by),
+            step.moved_working_days,
             calendar,
             any(pauses[i]["provisional"] for i in moved_by),
         )

@@ -10,7 +10,7 @@ from ..rules.masking import mask_applicant
 from ..security import query_code_matches
 from ..workflows.lifecycle import LIFECYCLE
 from ..workflows.step import STEP
-from .applications import deadline_flags
+from .calendar import provisional_note
 from .catalog import department_names
 from .context import setting
 from .errors import BadNumber, NotFound
@@ -82,7 +82,10 @@ def lookup(number_text: str, query_code: str) -> dict:
         "accepted_at": application.accepted_at,
         "due_date": application.due_date,
         "due_date_provisional": application.due_date_provisional,
-        "provisional_note": deadline_flags(application)["provisional_note"],
+        # the citizen is shown the promised date only: the note speaks of that date
+        "provisional_note": provisional_note(application.acceptance_date, application.due_date)
+        if application.due_date_provisional
+        else None,
         "missing_materials": [m["name"] for m in application.missing or []]
         if application.state == "correction"
         else [],

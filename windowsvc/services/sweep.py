@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
+from flask import current_app
 from sqlalchemy import String, cast, select, update
 
 from .. import clock
@@ -31,6 +32,7 @@ from .records import SYSTEM, record, transition
 from .wakeup import announce
 
 log = logging.getLogger(__name__)
+RECOUNT_ROUNDS = 3  # sweeps that recount after the calendar changed
 OPEN_STATES = ("accepted", "in_progress", "suspended", "correction")
 
 
@@ -168,7 +170,19 @@ def terminate_missed_commitments() -> list[str]:
 
 
 def recount_provisional() -> list[str]:
-    """The cases whose provisional dates changed on the calendar as it now stands."""
+    """The cases whose provisional dates changed on the calendar as it now stands.
+
+    Only in the first rounds after this process saw the calendar change (a notice loaded, or a
+    start with a newer chinesecalendar): enough to catch a case written while a notice loaded,
+    without reading every provisional case every minute.
+    """
+    state = current_app.extensions.setdefault("windowsvc.recount", {"revision": -1, "rounds": 0})
+    revision = working_calendar().revision
+    if revision != state["revision"]:
+        state.update(revision=revision, rounds=RECOUNT_ROUNDS)
+    if not state["rounds"]:
+        return []
+    state["rounds"] -= 1
     return recount.recount_all("工作日历已更新 (calendar updated)").cases
 
 

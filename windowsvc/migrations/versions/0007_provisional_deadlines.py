@@ -35,6 +35,9 @@ def upgrade():
             batch.add_column(
                 sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.false())
             )
+    # working days a step's due date was moved on by pauses (NULL: moved before this revision,
+    # worked out from its official dates the first time it moves again)
+    op.add_column("steps", sa.Column("moved_working_days", sa.Integer(), nullable=True))
     # the working days a work order was given (the setting may change later)
     op.add_column("rectifications", sa.Column("due_working_days", sa.Integer(), nullable=True))
     op.create_table(
@@ -63,6 +66,7 @@ def downgrade():
     op.drop_column("calendar_years", "loaded_at")
     op.drop_table("calendar_loads")
     op.drop_column("rectifications", "due_working_days")
+    op.drop_column("steps", "moved_working_days")
     for table, column in reversed(FLAGS):
         with op.batch_alter_table(table) as batch:
             batch.drop_column(column)
