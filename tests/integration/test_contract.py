@@ -29,6 +29,40 @@ class TestPublishedArtefacts:
         assert "/api/v1/applications" in spec["paths"]
         assert "/api/v1/applications/{number}/actions/refuse" in spec["paths"]
 
+    @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+    def test_every_documented_error_is_problem_json(self, client):
+        spec = client.get("/api/openapi.json").json
+        named = spec["components"]["responses"]
+        errors = []
+        for path, operations in spec["paths"].items():
+            for method, operation in operations.items():
+                if method == "parameters":  # the path's own parameters, not an operation
+                    continue
+                for status, response in operation["responses"].items():
+                    if status != "default" and int(status) < 400:
+                        continue
+                    if "$ref" in response:
+                        response = named[response["$ref"].rsplit("/", 1)[1]]
+                    errors.append((method, path, status, list(response["content"])))
+        assert len(errors) > 80
+        assert {tuple(content) for *_, content in errors} == {("application/problem+json",)}
+        problem = spec["components"]["schemas"]["Problem"]
+        assert problem["properties"]["status"]["type"] == "integer"
+        assert set(problem["required"]) == {"type", "title", "status", "detail"}
+
+    @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+    def test_acceptance_numbers_query_codes_and_id_numbers_have_patterns(self, client):
+        from windowsvc.rules.acceptance_number import PATTERN
+
+        spec = client.get("/api/openapi.json").json
+        [number] = spec["paths"]["/api/v1/applications/{number}"]["parameters"]
+        assert number["schema"]["pattern"] == PATTERN
+        status = spec["components"]["schemas"]["StatusIn"]["properties"]
+        assert status["number"]["pattern"] == PATTERN
+        assert status["query_code"]["pattern"] == r"^\d{6}$"
+        applicant = spec["components"]["schemas"]["Applicant"]["properties"]
+        assert applicant["id_number"]["pattern"]
+
     def test_the_docs_page_loads_only_local_assets(self, client):
         import re
 

@@ -7,9 +7,9 @@ from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
 from . import body
-from .problems import PROBLEM_JSON, from_http_exception, problem
+from .problems import from_http_exception, problem
 from .problems import register as register_problems
-from .schemas import Problem
+from .schemas import PROBLEM_JSON, AcceptanceNumberConverter, Problem, number_parameter
 
 JSON_TYPES = ("application/json",)
 
@@ -84,7 +84,9 @@ def register(app):
     )
     from .auth import enforce
 
+    app.url_map.converters["number"] = AcceptanceNumberConverter
     api = Api(app, spec_kwargs={"info": {"description": "windowsvc — 一窗受理 workflow engine"}})
+    api.register_converter(AcceptanceNumberConverter, number_parameter)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for module in (
         items,

@@ -10,6 +10,7 @@ from ..workflows.lifecycle import DELIVERY_METHODS, LIFECYCLE, SUSPENSION_KINDS
 from .auth import allow, current_actor
 from .schemas import (
     CHANNELS,
+    NUMBER_DOC,
     Applicant,
     Deferral,
     Delivery,
@@ -73,7 +74,7 @@ class CorrectionLimit(Schema):
 
 
 class ApplicationOut(Schema):
-    number = fields.String(metadata={"description": "统一受理号 (22 characters)"})
+    number = fields.String(metadata=NUMBER_DOC)
     state = fields.String(metadata={"enum": [s["name"] for s in LIFECYCLE.states]})
     state_label = fields.String()
     item_code = fields.String()
@@ -196,7 +197,7 @@ class Applications(MethodView):
         }
 
 
-@blp.route("/applications/<number>")
+@blp.route("/applications/<number:number>")
 class ApplicationDetail(MethodView):
     @allow(*STAFF, "backoffice")
     @blp.response(200, ApplicationOut)
@@ -217,7 +218,7 @@ class NoticeOut(Schema):
     last_error = fields.String(allow_none=True)
 
 
-@blp.route("/applications/<number>/notices")
+@blp.route("/applications/<number:number>/notices")
 class ApplicationNotices(MethodView):
     @allow(*STAFF)
     @blp.response(200, NoticeOut(many=True))
@@ -226,7 +227,7 @@ class ApplicationNotices(MethodView):
         return applications.notices_of(number, current_actor())
 
 
-@blp.route("/applications/<number>/events")
+@blp.route("/applications/<number:number>/events")
 class ApplicationEvents(MethodView):
     @allow(*STAFF)
     @blp.response(200, EventOut(many=True))
@@ -331,7 +332,9 @@ def _action_view(action, schema, summary):
             return _with_etag(body, 200)
 
     ActionView.__name__ = f"Action_{action}"
-    blp.route(f"/applications/<number>/actions/{action}", endpoint=f"action_{action}")(ActionView)
+    blp.route(f"/applications/<number:number>/actions/{action}", endpoint=f"action_{action}")(
+        ActionView
+    )
 
 
 for _action, (_schema, _summary) in ACTION_SCHEMAS.items():

@@ -12,9 +12,9 @@ from ..services.errors import ServiceError
 from ..workflows import ActionNotAllowed, GuardViolation
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
 from .auth import current_actor
+from .schemas import PROBLEM_JSON
 
 log = logging.getLogger(__name__)
-PROBLEM_JSON = "application/problem+json"
 # A database outage (restart, failover, a full disk) usually ends within seconds.
 DATABASE_RETRY_SECONDS = 5
 

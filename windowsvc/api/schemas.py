@@ -3,9 +3,27 @@
 import unicodedata
 
 from marshmallow import INCLUDE, Schema, fields, pre_load, validate
+from werkzeug.routing import BaseConverter
 
 from ..clock import local
+from ..rules import acceptance_number
 from ..rules.ratings import ALL_TAGS, VERDICTS
+
+PROBLEM_JSON = "application/problem+json"
+NUMBER_DOC = {
+    "pattern": acceptance_number.PATTERN,
+    "description": "统一受理号: 22 characters, the last an ISO 7064 MOD 11-2 check character "
+    "(spaces, dashes and a lower-case x are accepted and normalised)",
+}
+
+
+class AcceptanceNumberConverter(BaseConverter):
+    """``<number:...>`` in a route: any segment (a malformed number is a 400, not a 404)."""
+
+
+def number_parameter(_converter) -> dict:
+    """The OpenAPI schema of an acceptance number in a path."""
+    return {"type": "string", **NUMBER_DOC}
 
 
 class LocalDateTime(fields.DateTime):
@@ -38,7 +56,13 @@ class Applicant(Schema):
     type = fields.String(required=True, validate=validate.OneOf(("person", "organization")))
     name = fields.String(required=True, validate=validate.Length(1, 100))
     id_type = fields.String(required=True, validate=validate.OneOf(ID_TYPES))
-    id_number = fields.String(required=True, validate=validate.Length(1, 40))
+    id_number = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[0-9A-Z()\-]{1,40}$", error="证件号码只能包含数字、字母、括号和连字符 (1–40)"
+        ),
+        metadata={"description": "resident ID (18, last may be X), USCC (18), passport, ..."},
+    )
     phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9\- ]{5,20}$"))
 
     @pre_load

@@ -7,14 +7,14 @@ from marshmallow import Schema, fields, validate
 from ..extensions import limiter
 from ..services import status
 from .auth import PUBLIC, allow
-from .schemas import LocalDateTime, RatingOut, provisional_flag
+from .schemas import NUMBER_DOC, LocalDateTime, RatingOut, provisional_flag
 from .smorest import Blueprint
 
 blp = Blueprint("status", __name__, url_prefix="/api/v1", description="办件查询 (citizens)")
 
 
 class StatusIn(Schema):
-    number = fields.String(required=True, validate=validate.Length(1, 60))
+    number = fields.String(required=True, validate=validate.Length(1, 60), metadata=NUMBER_DOC)
     query_code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"))
 
 

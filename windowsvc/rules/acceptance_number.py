@@ -12,7 +12,9 @@ from datetime import date
 CHANNEL_DIGITS = {"window": "1", "online": "2", "mobile": "3", "self_service": "4"}
 CHANNELS_BY_DIGIT = {digit: name for name, digit in CHANNEL_DIGITS.items()}
 MAX_SEQUENCE = 999_999
-_SHAPE = re.compile(r"^[0-9]{14}[1-4][0-9]{6}[0-9X]$")
+# region (6) + desk date (8) + channel 1-4 + sequence (6) + check character, once normalised
+PATTERN = r"^[0-9]{14}[1-4][0-9]{6}[0-9X]$"
+_SHAPE = re.compile(PATTERN)
 
 
 class InvalidNumber(ValueError):
