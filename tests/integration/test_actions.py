@@ -205,12 +205,23 @@ class TestProcessingActions:
         assert act(number, "archive").json["state"] == "archived"
         assert act(number, "archive").status_code == 409
 
-    def test_a_parallel_item_may_be_extended_by_fifteen_days(self, submit, act, frozen_clock):
+    def test_a_parallel_item_may_be_extended_by_fifteen_days(
+        self, app, client, submit, frozen_clock
+    ):
+        from windowsvc.services import credentials
+
+        with app.app_context():  # the lead department's supervisor (zjj) approves it
+            _principal, zjj_supervisor = credentials.create("supervisor", "住建局科长", "zjj")
         created = submit(intake_body(item=PARALLEL, materials=PARALLEL_REQUIRED))
         assert created.status_code == 201, created.json
         assert created.json["legal_due_date"] == "2026-05-08"  # 45 days: 清明, 劳动节 1–5 May off
         payload = {"days": 15, "reason": "多部门联合验收", "approver": "王主任"}
-        extended = act(created.json["number"], "extend", payload, role="supervisor")
+        number, version = created.json["number"], created.json["version"]
+        extended = client.post(
+            f"/api/v1/applications/{number}/actions/extend",
+            json=payload,
+            headers={**bearer(zjj_supervisor), "If-Match": f'"{version}"'},
+        )
         assert extended.status_code == 200, extended.json
         assert extended.json["legal_due_date"] == "2026-05-28"
 

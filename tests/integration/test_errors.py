@@ -213,6 +213,7 @@ class TestIntegerBounds:
             ("/api/v1/rectifications?page=1" + "0" * 30, "oversight"),
             ("/api/v1/oversight/access?page=1" + "0" * 30, "oversight"),
             ("/api/v1/oversight/access?principal_id=1" + "0" * 30, "oversight"),
+            ("/api/v1/oversight/access?principal_id=2147483648", "oversight"),
         ],
     )
     def test_a_query_integer_of_ten_to_the_thirty_is_422(self, client, tokens, path, role):
@@ -221,7 +222,7 @@ class TestIntegerBounds:
         assert response.content_type == PROBLEM
 
     @pytest.mark.parametrize(
-        "id_", ["99999999999999999999", "9223372036854775808", "0", "9" * 5000]
+        "id_", ["99999999999999999999", "9223372036854775808", "2147483648", "0", "9" * 5000]
     )
     @pytest.mark.parametrize(
         ("method", "path", "role"),
@@ -231,7 +232,7 @@ class TestIntegerBounds:
             ("post", "/api/v1/tasks/{}/unlock", "scjg"),
         ],
     )
-    def test_a_path_id_outside_one_to_two_to_the_63_is_404(
+    def test_a_path_id_outside_the_stored_id_range_is_404(
         self, client, tokens, method, path, role, id_
     ):
         response = getattr(client, method)(

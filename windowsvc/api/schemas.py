@@ -33,13 +33,14 @@ class LocalDateTime(fields.DateTime):
         return super()._serialize(local(value) if value else value, attr, obj, **kwargs)
 
 
-# Row ids are 64-bit: a path id outside 1..2**63-1 matches no route (404), never reaches the
-# database (SQLite and PostgreSQL both fail on an integer wider than 64 bits).
-MAX_ID = 2**63 - 1
+# Row ids are INTEGER columns, 32-bit on PostgreSQL: a path id outside 1..2**31-1 matches no
+# route (404) and a query id outside it is a 422, never reaching the database (which fails on
+# an integer wider than its column).
+MAX_ID = 2**31 - 1
 ID_PATH = f"int(min=1, max={MAX_ID})"
 ID_RANGE = validate.Range(1, MAX_ID)
 
-CHANNELS = ("window", "online", "mobile", "self_service")
+CHANNELS = tuple(acceptance_number.CHANNEL_DIGITS)
 ID_TYPES = ("resident_id", "passport", "uscc", "hk_macao_permit", "taiwan_permit", "other")
 
 
