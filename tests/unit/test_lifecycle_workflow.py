@@ -323,10 +323,12 @@ class TestExtend:
 
     def test_a_parallel_item_may_extend_up_to_its_own_maximum(self):
         case = Case("in_progress")
-        assert LIFECYCLE.fire("extend", case, **{**EXTENSION, "days": 15}, max_days=15) == (
+        assert LIFECYCLE.fire("extend", case, **{**EXTENSION, "days": 15}, mode="parallel") == (
             "in_progress"
         )
-        violation = refused("extend", Case("in_progress"), **{**EXTENSION, "days": 16}, max_days=15)
+        violation = refused(
+            "extend", Case("in_progress"), **{**EXTENSION, "days": 16}, mode="parallel"
+        )
         assert "15" in violation.message
 
     @pytest.mark.parametrize("days", [0, None])

@@ -4,9 +4,15 @@ from flask import jsonify, make_response, request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from ..rules.warnings import LEVELS
 from ..services import actions, applications, intake
 from ..services.errors import PreconditionFailed, PreconditionRequired, ServiceError
-from ..workflows.lifecycle import DELIVERY_METHODS, LIFECYCLE, SUSPENSION_KINDS
+from ..workflows.lifecycle import (
+    DELIVERY_METHODS,
+    LIFECYCLE,
+    LONGEST_EXTENSION,
+    SUSPENSION_KINDS,
+)
 from .auth import allow, current_actor
 from .schemas import (
     CHANNELS,
@@ -132,7 +138,7 @@ class ListArgs(Schema):
     state = fields.String(validate=validate.OneOf([s["name"] for s in LIFECYCLE.states]))
     item_code = fields.String()
     department = fields.String()
-    warning = fields.String(validate=validate.OneOf(["yellow_warning", "yellow_card", "red_card"]))
+    warning = fields.String(validate=validate.OneOf(LEVELS))
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
@@ -265,7 +271,7 @@ class ResumeIn(Schema):
 
 
 class ExtendIn(Schema):
-    days = fields.Integer(required=True, validate=validate.Range(1, 15))
+    days = fields.Integer(required=True, validate=validate.Range(1, LONGEST_EXTENSION))
     reason = fields.String(required=True, validate=validate.Length(1, 2000))
     approver = fields.String(required=True, validate=validate.Length(1, 100))
 

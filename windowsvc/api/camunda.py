@@ -13,6 +13,7 @@ from flask import Blueprint, jsonify, request
 from .. import clock
 from ..services import tasks
 from ..services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from ..workflows import GuardViolation
 from ..workflows.step import OUTCOMES
 from . import body
 from .auth import RoleForbidden, Unauthorized, allow, current_actor
@@ -44,6 +45,12 @@ def _error(status, message, type_=None):
 @bp.errorhandler(CamundaError)
 def _camunda_error(error):
     return _error(error.status, error.message, error.type)
+
+
+@bp.errorhandler(GuardViolation)
+def _guard(error):
+    # the step workflow's own rules: a DENY needs a reason, a CORRECTION its missing materials
+    return _error(400, f"{error.field}: {error.message}" if error.field else error.message)
 
 
 @bp.errorhandler(ServiceError)
@@ -226,8 +233,6 @@ def _report(task_id, worker_id, outcome, comment, values):
     result = values.get("result") if isinstance(values.get("result"), dict) else {}
     result = {**result, **{k: v for k, v in values.items() if k not in reserved}}
     missing = _missing_list(values) if outcome == "correction" else []
-    if outcome == "deny" and not (comment or "").strip():
-        raise CamundaError(400, "a DENY needs a reason (errorMessage or the 'comment' variable)")
     try:
         tasks.complete(
             task_id,

@@ -1,7 +1,7 @@
 """Back-office tasks: departments fetch, lock and report on their steps (native API)."""
 
 from flask.views import MethodView
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 
 from ..services import tasks
 from ..workflows.step import OUTCOMES
@@ -66,13 +66,7 @@ class CompleteIn(Schema):
         validate=validate.Range(1, 2**31 - 1),
         metadata={"description": "the attempt the task was handed out with (fencing token)"},
     )
-
-    @validates_schema
-    def _outcome_needs(self, data, **_kwargs):
-        if data["outcome"] == "deny" and not (data.get("comment") or "").strip():
-            raise ValidationError("不予许可须说明理由", "comment")
-        if data["outcome"] == "correction" and not data.get("missing"):
-            raise ValidationError("补正须列明所缺材料", "missing")
+    # a deny needs a reason and a correction its missing materials: the step workflow's guards
 
 
 class FailureIn(Schema):

@@ -14,6 +14,13 @@ def unknown_codes(definition: dict, codes) -> list[str]:
     return sorted({c for c in codes if c not in known})
 
 
+def name_materials(definition: dict, codes) -> tuple[list[dict], list[str]]:
+    """The item's materials named by ``codes`` (once each, in order), and the unknown codes."""
+    by_code = {m["code"]: m for m in definition["materials"]}
+    named = [{"code": c, "name": by_code[c]["name"]} for c in dict.fromkeys(codes) if c in by_code]
+    return named, sorted(set(codes) - set(by_code))
+
+
 def check_deferrals(
     definition: dict,
     deferred: list[dict],

@@ -2,14 +2,13 @@
 
 from .. import clock
 from ..db import write_transaction
+from ..rules import materials
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
 from . import clocks, steps
 from .applications import conclude, find, present, touch
 from .calendar import due_after
 from .errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from .records import SYSTEM, Actor, record, transition
-
-EXTENSION_DAYS = {"single": 10, "parallel": 15, "bundle": 15}
 
 
 def perform(number: str, action: str, actor: Actor, if_match: int, payload: dict) -> dict:
@@ -39,11 +38,10 @@ def _set_detail(application, key, value):
 
 
 def _codes_to_materials(application, codes, field):
-    by_code = {m["code"]: m for m in application.item.definition["materials"]}
-    unknown = sorted(set(codes) - set(by_code))
+    named, unknown = materials.name_materials(application.item.definition, codes)
     if unknown:
         raise Invalid("该事项没有这些材料", {field: [f"unknown material {c}" for c in unknown]})
-    return [{"code": c, "name": by_code[c]["name"]} for c in dict.fromkeys(codes)]
+    return named
 
 
 def _accept(application, actor):
@@ -221,10 +219,14 @@ def _resume(application, actor, result):
 
 
 def _extend(application, actor, days, reason, approver):
-    maximum = EXTENSION_DAYS[application.item.mode]
     entry = {"days": days, "reason": reason, "approver": approver, "at": clock.now().isoformat()}
     LIFECYCLE.fire(
-        "extend", application, days=days, reason=reason, approver=approver, max_days=maximum
+        "extend",
+        application,
+        days=days,
+        reason=reason,
+        approver=approver,
+        mode=application.item.mode,
     )
     clocks.move_case_deadlines(application, days)
     entry.update(

@@ -1,4 +1,4 @@
-"""Art 32's 5-working-day rule: when is a case accepted as of the day of receipt (视为受理)?"""
+"""Art 32's 5-working-day rule (视为受理) on a stored case: its notice limit and delivery."""
 
 from datetime import datetime
 
@@ -7,10 +7,10 @@ from sqlalchemy import select
 from .. import clock
 from ..extensions import db
 from ..models import OutboxMessage
+from ..rules import deeming as rules
 from ..rules.deadlines import Deadline
+from ..rules.deeming import NOTICE_DAYS
 from .calendar import due_after
-
-NOTICE_DAYS = 5
 
 
 def notice_limit(application) -> Deadline:
@@ -35,18 +35,11 @@ def notice_delivered_on(application):
 
 
 def deemed_accepted(application) -> bool:
-    """True when the notice limit passed without a timely correction notice (accepted as of
-    the day of receipt, whoever accepts it now)."""
-    if application.acceptance_date is not None or application.state not in (
-        "submitted",
-        "correction",
-    ):
-        return False
-    limit = notice_limit(application).date
-    if clock.today() <= limit:
-        return False
-    if application.state == "correction":
-        delivered = notice_delivered_on(application)
-        if delivered is not None and delivered <= limit:
-            return False
-    return True
+    """True when the notice limit passed without a timely correction notice (rules.deeming)."""
+    return rules.deemed_accepted(
+        application.state,
+        application.acceptance_date,
+        clock.today(),
+        notice_limit(application).date,
+        notice_delivered_on(application) if application.state == "correction" else None,
+    )

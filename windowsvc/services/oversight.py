@@ -13,6 +13,7 @@ from ..db import write_transaction
 from ..extensions import db
 from ..models import Application, CatalogItem, Step
 from ..rules.warnings import LEVELS, Thresholds, assess, horizon, severity
+from ..workflows.lifecycle import LONGEST_EXTENSION, OPEN_AFTER_ACCEPTANCE
 from ..workflows.step import OPEN_STATES as OPEN_STEP_STATES
 from . import rectification_views
 from .calendar import working_calendar
@@ -21,8 +22,7 @@ from .records import SYSTEM, record
 
 # Accepted and not concluded. `correction` after acceptance is a department's correction; a
 # suspended case (特别程序) or any case whose clock is paused carries no level.
-OPEN_STATES = ("accepted", "in_progress", "correction", "suspended")
-MAX_EXTENSION_DAYS = 15
+OPEN_STATES = OPEN_AFTER_ACCEPTANCE
 BATCH = 200
 
 
@@ -53,7 +53,7 @@ def _is_running(application) -> bool:
 
 def _horizon(today: date, limits: Thresholds) -> date:
     longest = db.session.scalar(select(func.max(CatalogItem.legal_days))) or 0
-    return horizon(today, longest + MAX_EXTENSION_DAYS, working_calendar(), limits)
+    return horizon(today, longest + LONGEST_EXTENSION, working_calendar(), limits)
 
 
 def _case_levels(application, item, today, limits):

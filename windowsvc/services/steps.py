@@ -6,6 +6,7 @@ Every function runs inside the caller's transaction, with the application row al
 from .. import clock
 from ..extensions import db
 from ..models import Application, Step
+from ..workflows import join
 from ..workflows.step import OPEN_STATES, STEP
 from . import decisions
 from .applications import accept_now
@@ -81,35 +82,14 @@ def open_stage(application: Application, index: int) -> list[Step]:
 
 
 def advance_when_stage_done(application: Application) -> None:
-    """The AND-join: when every step of the current stage is completed, move the case on.
-
-    Any deny ends the case with one answer carrying every denying department's reason (统一答复);
-    otherwise the next stage opens, or after the last stage the case is approved.
-    """
+    """Carry out the AND-join (workflows.join) after a department reported on its step."""
     if application.state != "in_progress":
         return
-    current = max(s.stage for s in steps_of(application))
-    stage_steps = steps_of(application, current)
-    if any(s.state != "completed" for s in stage_steps):
-        return
-    denials = [s for s in stage_steps if s.outcome == "deny"]
-    if denials:
-        reason = "；".join(f"{_department_label(s)}: {s.comment}" for s in denials)
-        decisions.decide(application, "deny", reason=reason, result=_collected_results(application))
-        return
-    if current + 1 < len(stages_of(application)):
-        open_stage(application, current + 1)
-        return
-    decisions.decide(application, "approve", result=_collected_results(application))
-
-
-def _department_label(step: Step) -> str:
-    return f"{step.name}({step.department})"
-
-
-def _collected_results(application: Application) -> dict:
-    """The result record: every completed step's result by step code (licence numbers etc.)."""
-    return {s.code: s.result for s in steps_of(application) if s.state == "completed" and s.result}
+    decided = join.after_report(steps_of(application), len(stages_of(application)))
+    if decided.action == join.OPEN_NEXT:
+        open_stage(application, decided.stage)
+    elif decided.action in (join.APPROVE, join.DENY):
+        decisions.decide(application, decided.action, reason=decided.reason, result=decided.results)
 
 
 def cancel_open_steps(application: Application, reason: str) -> int:

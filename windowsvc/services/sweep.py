@@ -21,19 +21,19 @@ from ..db import write_transaction
 from ..extensions import db
 from ..models import Application, Step
 from ..rules.deadlines import add_working_days
-from ..workflows.lifecycle import LIFECYCLE, outstanding_deferrals
+from ..rules.deeming import NOTICE_DAYS
+from ..workflows.lifecycle import LIFECYCLE, OPEN_AFTER_ACCEPTANCE, outstanding_deferrals
 from . import audit, oversight, ratings, recount, steps
 from .applications import conclude, start_clocks, touch
 from .applications import lock as lock_application
 from .calendar import working_calendar
-from .deeming import NOTICE_DAYS, deemed_accepted, notice_limit
+from .deeming import deemed_accepted, notice_limit
 from .errors import ServiceError
 from .records import SYSTEM, record, transition
 from .wakeup import announce
 
 log = logging.getLogger(__name__)
 RECOUNT_ROUNDS = 3  # sweeps that recount after the calendar changed
-OPEN_STATES = ("accepted", "in_progress", "suspended", "correction")
 
 
 @dataclass
@@ -138,7 +138,7 @@ def terminate_missed_commitments() -> list[str]:
     today = clock.today()
     candidates = db.session.scalars(
         select(Application.id).where(
-            Application.state.in_(OPEN_STATES), cast(Application.deferred, String) != "[]"
+            Application.state.in_(OPEN_AFTER_ACCEPTANCE), cast(Application.deferred, String) != "[]"
         )
     ).all()
     terminated = []
@@ -150,7 +150,7 @@ def terminate_missed_commitments() -> list[str]:
                 for d in outstanding_deferrals(application)
                 if datetime.fromisoformat(d["commit_date"]).date() < today
             ]
-            if application.state not in OPEN_STATES or not overdue:
+            if application.state not in OPEN_AFTER_ACCEPTANCE or not overdue:
                 continue
             touch(application)
             reason = "容缺材料逾期未补交, 补正超时驳回: " + "、".join(d["name"] for d in overdue)

@@ -13,8 +13,9 @@ from ..catalog.versions import item_version
 from ..db import is_postgres, write_transaction
 from ..extensions import db
 from ..models import Application, Step
+from ..rules import materials
 from ..rules.scoping import confined_to, may_reach
-from ..workflows.step import STEP
+from ..workflows.step import STEP, lease_refusal
 from . import access
 from . import steps as stages
 from .applications import lock as lock_application
@@ -288,16 +289,10 @@ def _locked_for_change(task_id, actor):
 
 
 def _require_lease(step: Step, worker_id: str, attempt: int | None = None):
-    """The fence: only the worker holding a live lease — of the attempt it was handed, when it
-    says which — may report on the step."""
-    if step.state != "locked":
-        raise Conflict(f"任务 {step.id} 当前状态为 {step.state}, 未被锁定 (not locked)")
-    if step.lock_owner != worker_id:
-        raise Conflict(f"任务 {step.id} 由其他办理端锁定 (locked by another worker)")
-    if step.lock_expires_at <= clock.now():
-        raise Conflict(f"任务 {step.id} 的锁已过期, 请重新获取 (lock expired)")
-    if attempt is not None and attempt != step.attempt:
-        raise Conflict(f"任务 {step.id} 已被重新分派 (attempt {step.attempt}, not {attempt})")
+    """The fence (workflows.step.lease_refusal): 409 unless the worker holds a live lease."""
+    refusal = lease_refusal(step, worker_id, clock.now(), attempt)
+    if refusal:
+        raise Conflict(refusal)
 
 
 def complete(
@@ -338,19 +333,13 @@ def complete(
 
 
 def _ask_correction(application, step, actor, worker_id, comment, missing):
-    codes = list(missing or [])
-    by_code = {m["code"]: m for m in application.item.definition["materials"]}
-    unknown = sorted(set(codes) - set(by_code))
-    if not codes or unknown:
+    named, unknown = materials.name_materials(application.item.definition, list(missing or []))
+    if unknown:
         raise Invalid(
-            "补正须列明该事项的材料编码",
-            {"missing": [f"unknown material {c}" for c in unknown] or ["must not be empty"]},
+            "补正须列明该事项的材料编码", {"missing": [f"unknown material {c}" for c in unknown]}
         )
-    listed = [
-        {"code": c, "name": by_code[c]["name"], "department": step.department}
-        for c in dict.fromkeys(codes)
-    ]
-    STEP.fire("ask_correction", step)
+    listed = [{**m, "department": step.department} for m in named]
+    STEP.fire("ask_correction", step, missing=listed)
     step.missing, step.comment = listed, comment
     step.lock_owner = step.lock_expires_at = None
     touch(application)

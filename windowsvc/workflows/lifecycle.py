@@ -122,11 +122,18 @@ def has_procedure_result(ed):
     return True
 
 
+# 延期 (Art 42: +10 working days; joint handling, Art 26: +15) by the item's mode
+EXTENSION_DAYS = {"single": 10, "parallel": 15, "bundle": 15}
+LONGEST_EXTENSION = max(EXTENSION_DAYS.values())
+# accepted and not yet decided: the case's clock is counting (or paused)
+OPEN_AFTER_ACCEPTANCE = ("accepted", "in_progress", "suspended", "correction")
+
+
 def extension_allowed(ed):
     """延期: once only, by a named approver, with a reason, up to the item's maximum (Art 42)."""
     if (ed.model.details or {}).get("extension"):
         raise GuardViolation("办理期限只能延长一次, 本件已经延长过", "days")
-    maximum = ed.kwargs.get("max_days", 10)
+    maximum = EXTENSION_DAYS[ed.kwargs.get("mode", "single")]
     days = ed.kwargs.get("days")
     if not isinstance(days, int) or not 1 <= days <= maximum:
         raise GuardViolation(f"延长期限须为 1 至 {maximum} 个工作日", "days")

@@ -33,6 +33,27 @@ def outcome_is_complete(ed):
     return True
 
 
+def lease_refusal(step, worker_id: str, now, attempt: int | None = None) -> str | None:
+    """The fence: why the worker may not report on the step, or None when it holds a live lease
+    (of the attempt it was handed, when it says which). Duck-typed over a step row."""
+    if step.state != "locked":
+        return f"任务 {step.id} 当前状态为 {step.state}, 未被锁定 (not locked)"
+    if step.lock_owner != worker_id:
+        return f"任务 {step.id} 由其他办理端锁定 (locked by another worker)"
+    if step.lock_expires_at <= now:
+        return f"任务 {step.id} 的锁已过期, 请重新获取 (lock expired)"
+    if attempt is not None and attempt != step.attempt:
+        return f"任务 {step.id} 已被重新分派 (attempt {step.attempt}, not {attempt})"
+    return None
+
+
+def lists_missing(ed):
+    """A department's correction lists what is missing (一次性告知)."""
+    if not ed.kwargs.get("missing"):
+        raise GuardViolation("补正须列明所缺材料", "missing")
+    return True
+
+
 def retries_left(ed):
     """Branch: the worker reported retries left (otherwise the failure is an incident)."""
     return (ed.kwargs.get("retries") or 0) > 0
@@ -51,6 +72,7 @@ TRANSITIONS = [
         "trigger": "ask_correction",
         "source": "locked",
         "dest": "awaiting_supplement",
+        "conditions": [lists_missing],
         "actor": "backoffice",
     },
     {
