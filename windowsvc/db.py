@@ -11,6 +11,7 @@ from datetime import UTC
 from sqlalchemy import DateTime, event
 from sqlalchemy.types import TypeDecorator
 
+from . import clock
 from .extensions import db
 
 _immediate = ContextVar("windowsvc_sqlite_immediate", default=False)
@@ -179,6 +180,4 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow_column_default():
     """Default for created_at columns (the injectable clock)."""
-    from . import clock
-
     return clock.now()

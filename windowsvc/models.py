@@ -112,13 +112,6 @@ class Application(db.Model):
     last_event_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_event_hash: Mapped[str] = mapped_column(String(64), nullable=False, default="0" * 64)
 
-    @property
-    def item(self):
-        """The pinned item version (immutable, cached per process)."""
-        from .catalog.versions import item_version
-
-        return item_version(self.item_id)
-
     # Versions are bumped once per use case by services (touch); the ORM adds "WHERE version = ?".
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 

@@ -4,6 +4,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from ..services import tasks
+from ..services.applications import present_step
 from ..workflows.step import OUTCOMES
 from .applications import StepOut
 from .auth import allow, current_actor
@@ -164,8 +165,6 @@ class Incidents(MethodView):
     @blp.response(200, IncidentOut(many=True))
     def get(self):
         """Steps whose retries are exhausted, waiting for an operator."""
-        from ..services.applications import present_step
-
         return [
             {**present_step(s), "application_number": s.application.number}
             for s in tasks.incidents(current_actor())

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..extensions import db
+from ..models import CatalogItem
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,13 @@ def item_version(item_id: int) -> ItemVersion:
     return _cached(db.engine.url.render_as_string(hide_password=False), item_id)
 
 
+def item_of(application) -> ItemVersion:
+    """The item version an application was accepted under (pinned; never changes)."""
+    return item_version(application.item_id)
+
+
 @lru_cache(maxsize=4096)
 def _cached(_database: str, item_id: int) -> ItemVersion:
-    from ..models import CatalogItem
-
     row = db.session.get(CatalogItem, item_id)
     if row is None:
         raise LookupError(f"no catalog item version {item_id}")

@@ -1,6 +1,7 @@
 """Staff actions on an application (受理, 补正, 不予受理, 特别程序, 延期, 撤回, 送达, 归档)."""
 
 from .. import clock
+from ..catalog.versions import item_of
 from ..db import write_transaction
 from ..rules import materials
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
@@ -38,7 +39,7 @@ def _set_detail(application, key, value):
 
 
 def _codes_to_materials(application, codes, field):
-    named, unknown = materials.name_materials(application.item.definition, codes)
+    named, unknown = materials.name_materials(item_of(application).definition, codes)
     if unknown:
         raise Invalid("该事项没有这些材料", {field: [f"unknown material {c}" for c in unknown]})
     return named
@@ -226,7 +227,7 @@ def _extend(application, actor, days, reason, approver):
         days=days,
         reason=reason,
         approver=approver,
-        mode=application.item.mode,
+        mode=item_of(application).mode,
     )
     clocks.move_case_deadlines(application, days)
     entry.update(

@@ -3,16 +3,19 @@
 from sqlalchemy import or_, select
 
 from .. import clock
+from ..catalog.versions import item_of
+from ..db import write_transaction
 from ..extensions import db
-from ..models import Application, CatalogItem, Step
+from ..models import Application, CatalogItem, OutboxMessage, Step
 from ..rules.deadlines import working_days_between
 from ..rules.masking import mask_applicant
 from ..rules.scoping import confined_to, may_reach
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
-from . import clocks
+from . import access, clocks
 from .calendar import due_after, provisional_note, working_calendar
 from .deeming import deemed_accepted, notice_limit
 from .errors import NotFound
+from .lookup import parse_number
 from .paging import page_of
 from .records import Actor, events_of, record
 
@@ -23,8 +26,6 @@ def find(number: str, actor: Actor, *, for_update=False, to_act=False) -> Applic
 
     The number is normalised first, and one with a wrong check character is refused (400).
     """
-    from .status import parse_number
-
     number = parse_number(number)
     query = select(Application).where(Application.number == number)
     if for_update:
@@ -87,7 +88,7 @@ def accept_now(application: Application, actor: Actor, *, trigger="accept", **kw
 
 def start_clocks(application: Application, accepted_at) -> None:
     """Set the acceptance date and the promised (承诺) and legal (法定) due dates."""
-    item = application.item
+    item = item_of(application)
     application.accepted_at = accepted_at
     application.acceptance_date = clock.local(accepted_at).date()
     promised = due_after(application.acceptance_date, item.promised_days)
@@ -117,9 +118,9 @@ def present(application: Application, role: str, masked: bool = False) -> dict:
         "state": application.state,
         "state_label": LIFECYCLE.labels[application.state],
         "item_code": application.item_code,
-        "item_name": application.item.name,
+        "item_name": item_of(application).name,
         "item_version": application.item_version,
-        "mode": application.item.mode,
+        "mode": item_of(application).mode,
         "channel": application.channel,
         "applicant": mask_applicant(application.applicant) if masked else application.applicant,
         "received_at": application.received_at,
@@ -235,9 +236,6 @@ def listing(
 
 def read_for_staff(number: str, actor: Actor) -> dict:
     """The full case, personal data included: the read is recorded (行为监控)."""
-    from ..db import write_transaction
-    from . import access
-
     with write_transaction():
         application = find(number, actor)
         access.note(application.id, actor, "detail")
@@ -246,8 +244,6 @@ def read_for_staff(number: str, actor: Actor) -> dict:
 
 def notices_of(number: str, actor: Actor) -> list[dict]:
     """The notices sent for a case, with their delivery status (the proof)."""
-    from ..models import OutboxMessage
-
     application = find(number, actor)
     rows = db.session.scalars(
         select(OutboxMessage)

@@ -18,6 +18,7 @@ from ..rules.identity import identity_problem
 from ..security import new_query_code, query_code_hash, seal_query_code, unseal_query_code
 from ..workflows.lifecycle import LIFECYCLE
 from . import catalog, steps
+from .actions import correction_notice
 from .applications import present
 from .calendar import due_after
 from .context import adapters, setting
@@ -282,8 +283,6 @@ def _create(actor, body, prepared, render):
     )
     if body["channel"] in ON_THE_SPOT_CHANNELS:
         if prepared.missing:
-            from .actions import correction_notice
-
             correction_notice(
                 application, actor, prepared.missing, "窗口收件时一次性告知", on_the_spot=True
             )

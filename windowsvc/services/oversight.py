@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import and_, func, or_, select
 
 from .. import clock
+from ..catalog.versions import item_of
 from ..db import write_transaction
 from ..extensions import db
 from ..models import Application, CatalogItem, Step
@@ -252,7 +253,7 @@ def _stored_level(application, today, limits):
     """The level to store on a case (None unless its clock runs) and the details to record."""
     if not _is_running(application) or application.due_date is None:
         return None, {}
-    promised, legal = _case_levels(application, application.item, today, limits)
+    promised, legal = _case_levels(application, item_of(application), today, limits)
     details = {
         "due_date": application.due_date.isoformat(),
         "working_days_left": promised.working_days_left,

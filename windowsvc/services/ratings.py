@@ -20,8 +20,8 @@ from .applications import lock as lock_application
 from .calendar import due_after
 from .context import setting
 from .errors import Conflict, Invalid, NotFound
+from .lookup import authenticate
 from .records import CITIZEN, SYSTEM, Actor, record
-from .status import authenticate
 
 ALREADY_RATED = "本件已评价, 每件只能评价一次 (one rating per case)"
 

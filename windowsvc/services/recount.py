@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import or_, select
 
 from .. import clock
+from ..catalog.versions import item_of
 from ..db import write_transaction
 from ..extensions import db
 from ..models import Application, Rectification, Step
@@ -101,7 +102,7 @@ def recount_case(application: Application) -> dict:
         + int(((application.details or {}).get("extension") or {}).get("days") or 0)
     )
     provisional_pause = any(p["provisional"] and p["moves_deadlines"] for p in pauses)
-    item = application.item
+    item = item_of(application)
     for attr, base_days in (("due_date", item.promised_days), ("legal_due_date", item.legal_days)):
         flag = f"{attr}_provisional"
         old = Deadline(getattr(application, attr), getattr(application, flag))

@@ -4,6 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import clock
+from ..catalog.versions import item_of
 from ..extensions import db
 from ..models import Application, Rectification
 from ..rules.deadlines import working_days_between
@@ -64,7 +65,7 @@ def present(order: Rectification, role: str) -> dict:
         "id": order.id,
         "number": application.number,
         "item_code": application.item_code,
-        "item_name": application.item.name,
+        "item_name": item_of(application).name,
         "department": order.department,
         "handling_departments": rating.departments,
         "state": order.state,

@@ -8,6 +8,7 @@ Departments see the rater only masked.
 from sqlalchemy import select
 
 from .. import clock
+from ..catalog.versions import item_of
 from ..db import write_transaction
 from ..extensions import db
 from ..models import Application, Rating, Rectification
@@ -34,7 +35,7 @@ def open_for(rating: Rating, application: Application) -> Rectification:
     order = Rectification(
         rating=rating,
         application_id=application.id,
-        department=application.item.department,
+        department=item_of(application).department,
         state=RECTIFICATION.initial,
         due_date=due.date,
         due_date_provisional=due.provisional,

@@ -1,19 +1,15 @@
 """办件查询 — what a citizen sees with acceptance number + query code (masked, allow-listed)."""
 
-from sqlalchemy import select
-
 from .. import clock
-from ..extensions import db
-from ..models import Application
+from ..catalog.versions import item_of
 from ..rules import acceptance_number
 from ..rules.masking import mask_applicant
-from ..security import query_code_matches
 from ..workflows.lifecycle import LIFECYCLE
 from ..workflows.step import STEP
 from .calendar import provisional_note
 from .catalog import department_names
-from .context import setting
-from .errors import BadNumber, NotFound
+from .lookup import authenticate
+from .ratings import for_status
 from .records import events_of
 
 NOT_FOUND = "未查到办件: 请核对受理号和查询密码 (no application matches this number and code)"
@@ -42,29 +38,8 @@ PUBLIC_EVENTS = {
 }
 
 
-def parse_number(text: str) -> str:
-    """The normalised number, or BadNumber (400) before any lookup is made."""
-    try:
-        return acceptance_number.parse(text).text
-    except acceptance_number.InvalidNumber as exc:
-        raise BadNumber(str(exc)) from exc
-
-
-def authenticate(number_text: str, query_code: str) -> Application:
-    """The application matching number and code; the same NotFound for either being wrong."""
-    number = parse_number(number_text)
-    application = db.session.scalar(select(Application).where(Application.number == number))
-    if application is None or not query_code_matches(
-        setting("SECRET_KEY"), number, query_code, application.query_code_hash
-    ):
-        raise NotFound(NOT_FOUND)
-    return application
-
-
 def lookup(number_text: str, query_code: str) -> dict:
     """The public view of an application: nothing outside this allow-list leaves the server."""
-    from .ratings import for_status  # ratings authenticates through this module
-
     application = authenticate(number_text, query_code)
     details = application.details or {}
     timeline = [
@@ -74,7 +49,7 @@ def lookup(number_text: str, query_code: str) -> dict:
     ]
     return {
         "number": application.number,
-        "item_name": application.item.name,
+        "item_name": item_of(application).name,
         "state": application.state,
         "state_label": LIFECYCLE.labels[application.state],
         "applicant": mask_applicant(application.applicant),

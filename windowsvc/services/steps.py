@@ -4,6 +4,7 @@ Every function runs inside the caller's transaction, with the application row al
 """
 
 from .. import clock
+from ..catalog.versions import item_of
 from ..extensions import db
 from ..models import Application, Step
 from ..workflows import join
@@ -19,7 +20,7 @@ INSTANT_PRIORITY, NORMAL_PRIORITY = 80, 50
 
 def stages_of(application: Application) -> list[list[dict]]:
     """The stages of the item version the application was accepted under."""
-    return application.item.definition["stages"]
+    return item_of(application).definition["stages"]
 
 
 def steps_of(application: Application, stage: int | None = None) -> list[Step]:
@@ -43,7 +44,7 @@ def open_stage(application: Application, index: int) -> list[Step]:
     """Create the step rows of stage ``index``: one task per department step, fetchable now."""
     now = clock.now()
     today = clock.today()
-    priority = INSTANT_PRIORITY if application.item.instant else NORMAL_PRIORITY
+    priority = INSTANT_PRIORITY if item_of(application).instant else NORMAL_PRIORITY
     created = []
     for spec in stages_of(application)[index]:
         due = due_after(today, spec["days"])

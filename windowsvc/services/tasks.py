@@ -9,7 +9,7 @@ from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from .. import clock
-from ..catalog.versions import item_version
+from ..catalog.versions import item_of, item_version
 from ..db import is_postgres, write_transaction
 from ..extensions import db
 from ..models import Application, Step
@@ -18,6 +18,7 @@ from ..rules.scoping import confined_to, may_reach
 from ..workflows.step import STEP, lease_refusal
 from . import access
 from . import steps as stages
+from .actions import department_correction
 from .applications import lock as lock_application
 from .applications import touch
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -333,7 +334,7 @@ def complete(
 
 
 def _ask_correction(application, step, actor, worker_id, comment, missing):
-    named, unknown = materials.name_materials(application.item.definition, list(missing or []))
+    named, unknown = materials.name_materials(item_of(application).definition, list(missing or []))
     if unknown:
         raise Invalid(
             "补正须列明该事项的材料编码", {"missing": [f"unknown material {c}" for c in unknown]}
@@ -343,8 +344,6 @@ def _ask_correction(application, step, actor, worker_id, comment, missing):
     step.missing, step.comment = listed, comment
     step.lock_owner = step.lock_expires_at = None
     touch(application)
-    from .actions import department_correction
-
     department_correction(application, actor, step, listed, comment)
 
 
