@@ -2,8 +2,7 @@
 
 import pytest
 
-from tests.conftest import bearer
-from tests.integration.conftest import intake_body
+from tests.factories import bearer, intake_body
 from windowsvc.security import token_hash
 
 

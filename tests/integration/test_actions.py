@@ -1,7 +1,6 @@
 """Staff actions: POST /api/v1/applications/{number}/actions/{action}."""
 
-from tests.conftest import bearer
-from tests.integration.conftest import FOOD_REQUIRED, PARALLEL, PARALLEL_REQUIRED, intake_body
+from tests.factories import FOOD_REQUIRED, PARALLEL, PARALLEL_REQUIRED, bearer, intake_body
 
 
 def _events(client, tokens, number):

@@ -8,8 +8,7 @@ import pytest
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
-from tests.conftest import bearer
-from tests.integration.conftest import FOOD_REQUIRED, applicant, intake_body
+from tests.factories import FOOD_REQUIRED, applicant, bearer, intake_body
 
 COMPANY = {
     "type": "organization",

@@ -6,8 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import bearer
-from tests.integration.conftest import intake_body
+from tests.factories import bearer, intake_body
 
 PROBLEM = "application/problem+json"
 

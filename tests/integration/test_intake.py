@@ -10,8 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.conftest import bearer
-from tests.integration.conftest import FOOD, FOOD_REQUIRED, INSTANT, INSTANT_REQUIRED, intake_body
+from tests.factories import FOOD, FOOD_REQUIRED, INSTANT, INSTANT_REQUIRED, bearer, intake_body
 from windowsvc.rules import acceptance_number
 
 REPO = Path(__file__).resolve().parents[2]

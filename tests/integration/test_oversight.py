@@ -9,8 +9,15 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from tests.conftest import bearer
-from tests.integration.conftest import INSTANT, INSTANT_REQUIRED, PARALLEL, intake_body
+from tests.factories import (
+    INSTANT,
+    INSTANT_REQUIRED,
+    PARALLEL,
+    PARALLEL_REQUIRED,
+    bearer,
+    intake_body,
+    move_to,
+)
 from windowsvc import clock
 from windowsvc.extensions import db
 from windowsvc.models import Application, CatalogItem, Event
@@ -20,11 +27,6 @@ from windowsvc.services import credentials, oversight
 # Monday 30 March; its first step (3 working days) is due Thursday 5 March. No holiday in March.
 ACCEPTED = date(2026, 3, 2)
 DUE, LEGAL_DUE, STEP_DUE = date(2026, 3, 9), date(2026, 3, 30), date(2026, 3, 5)
-
-
-def move_to(frozen_clock, day):
-    """Set the frozen clock to 10:00 on ``day`` in Asia/Shanghai."""
-    frozen_clock.moment = datetime.combine(day, time(10), tzinfo=clock.SHANGHAI)
 
 
 def get_warnings(client, tokens, role="oversight", **query):
@@ -232,8 +234,6 @@ class TestWarningsAccess:
     def test_a_supervisor_sees_the_warnings_of_their_own_department_only(
         self, client, tokens, submit, food_case, frozen_clock
     ):
-        from tests.integration.conftest import PARALLEL_REQUIRED
-
         parallel = submit(intake_body(item=PARALLEL, materials=PARALLEL_REQUIRED)).json["number"]
         move_to(frozen_clock, date(2026, 3, 30))
         everything = get_warnings(client, tokens)

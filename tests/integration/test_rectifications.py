@@ -1,12 +1,11 @@
 """差评整改: the work order a bad rating opens, its closed loop, appeals, verdict and oversight."""
 
-from datetime import date, datetime, time
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import bearer
-from windowsvc import clock
+from tests.factories import bearer, move_to
 from windowsvc.extensions import db
 from windowsvc.models import Event, OutboxMessage, Rating
 from windowsvc.services import credentials
@@ -72,10 +71,6 @@ def warnings(client, tokens, role="oversight"):
     response = client.get("/api/v1/oversight/warnings", headers=bearer(tokens[role]))
     assert response.status_code == 200, response.json
     return response.json
-
-
-def move_to(frozen_clock, day):
-    frozen_clock.moment = datetime.combine(day, time(10), tzinfo=clock.SHANGHAI)
 
 
 class TestOpening:

@@ -2,8 +2,7 @@
 
 import datetime as dt
 
-from tests.conftest import bearer
-from tests.integration.conftest import FOOD_REQUIRED, PARALLEL, PARALLEL_REQUIRED, intake_body
+from tests.factories import FOOD_REQUIRED, PARALLEL, PARALLEL_REQUIRED, bearer, intake_body
 
 
 def _case(client, tokens, number):

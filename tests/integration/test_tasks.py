@@ -7,8 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.conftest import bearer
-from tests.integration.conftest import FOOD, PARALLEL, PARALLEL_REQUIRED, intake_body
+from tests.factories import FOOD, PARALLEL, PARALLEL_REQUIRED, bearer, intake_body
 
 COMPANY = "330100-XK-SCJG-0001"  # 企业设立登记 (scjg, one stage)
 COMPANY_REQUIRED = [
