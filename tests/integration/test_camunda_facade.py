@@ -285,6 +285,18 @@ class TestInputBoundary:
             pytest.param(
                 "1/failure", '{"workerId": "w", "errorMessage": "\\ud800"}', id="surrogate"
             ),
+            pytest.param(
+                "fetchAndLock",
+                '{"workerId": "w", "asyncResponseTimeout": NaN, '
+                '"topics": [{"topicName": "t", "lockDuration": 1000}]}',
+                id="nan",
+            ),
+            pytest.param(
+                "fetchAndLock",
+                '{"workerId": "w", "topics": [{"topicName": "t", "lockDuration": 1e300}]}',
+                id="huge-lock-duration",
+            ),
+            pytest.param("1/failure", '{"workerId": "w", "retries": 1099511627776}', id="2**40"),
         ],
     )
     def test_a_refused_body_is_a_camunda_400_never_a_500(self, server, departments, path, text):

@@ -65,6 +65,15 @@ class TestDeemedAcceptance:
             assert sweep.deem_acceptances() == []
         assert staff_view(client, tokens["window"], number)["state"] == "correction"
 
+    def test_a_clerk_accepting_after_the_notice_limit_dates_it_from_receipt(
+        self, submit, act, frozen_clock
+    ):
+        number = submit(intake_body(channel="online")).json["number"]  # Monday 03-02
+        frozen_clock.moment += dt.timedelta(days=14)
+        accepted = act(number, "accept").json
+        assert accepted["acceptance_date"] == "2026-03-02"
+        assert accepted["due_date"] == "2026-03-09"
+
 
 class TestSpecialProcedure:
     def test_a_suspension_of_three_working_days_moves_every_due_date_by_three(
@@ -98,6 +107,26 @@ class TestSpecialProcedure:
         assert back["state"] == "in_progress"
         assert back["correction"]["paused_working_days"] == 2
         assert back["due_date"] == "2026-03-11"
+
+    def test_a_case_concluded_while_paused_does_not_count_the_paused_days_as_used(
+        self, app, submit, act, frozen_clock
+    ):
+        from windowsvc.models import Application
+        from windowsvc.services import tasks
+        from windowsvc.services.records import Actor
+
+        number = submit().json["number"]  # Monday 03-02
+        scjg = Actor(None, "scjg", "backoffice", "scjg")
+        with app.app_context():
+            [task] = tasks.fetch_and_lock(scjg, tasks.Lease("w", 1, 600))
+            tasks.complete(task["id"], scjg, "w", "correction", missing=["food_safety_rules"])
+        frozen_clock.moment += dt.timedelta(days=14)  # two weeks waiting for the applicant
+        act(number, "withdraw", {"reason": "申请人撤回"})
+        with app.app_context():
+            row = Application.query.filter_by(number=number).one()
+            assert row.paused_working_days == 10
+            assert row.working_days_used == 0
+            assert row.pause_started_on is None
 
 
 class TestExtension:
