@@ -169,11 +169,9 @@ class TestStepWarnings:
         move_to(frozen_clock, date(2026, 3, 6))
         body = get_warnings(client, tokens)
         [step] = steps_of(body, food_case)
-        assert (step["level"], step["working_days_over"], step["stage_overtime"]) == (
-            "yellow_card",
-            1,
-            True,
-        )
+        assert step["level"] == "yellow_card"
+        assert step["working_days_over"] == 1
+        assert step["stage_overtime"] is True  # the step is late while its case is not
         assert case_of(body, food_case)["level"] == "yellow_warning"
         assert body["summary"]["stage_overtime"] == 1
 
@@ -514,11 +512,8 @@ class TestStats:
 
     def test_the_range_defaults_to_this_month_up_to_today(self, client, tokens, frozen_clock):
         body = client.get("/api/v1/oversight/stats", headers=bearer(tokens["oversight"])).json
-        assert (body["from"], body["to"], body["group_by"]) == (
-            "2026-03-01",
-            "2026-03-02",
-            "department",
-        )
+        assert (body["from"], body["to"]) == ("2026-03-01", "2026-03-02")
+        assert body["group_by"] == "department"
 
     @pytest.mark.parametrize(
         ("query", "field"),

@@ -282,7 +282,8 @@ class TestAppeal:
         assert upheld.json["state"] == "appeal_upheld" and upheld.json["rating"]["excluded"]
         assert upheld.json["allowed_actions"] == []
         after = total()
-        assert (after["ratings"], after["valid"], after["excluded"]) == (2, 1, 1)
+        assert after["ratings"] == 2  # never deleted
+        assert (after["valid"], after["excluded"]) == (1, 1)  # but left out of the statistics
         assert (after["good_rate"], after["bad_rate"]) == (1.0, 0.0)
         with app.app_context():
             assert db.session.query(Rating).count() == 2
