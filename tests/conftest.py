@@ -3,11 +3,11 @@
 import os
 import shutil
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
 
+from tests.fakes import FakeClock
 from windowsvc import clock
 
 POSTGRES_REQUIRED = os.environ.get("WINDOWSVC_TEST_POSTGRES") == "required"
@@ -146,20 +146,10 @@ def client(app):
     return app.test_client()
 
 
-@dataclass
-class Clock:
-    """A hand-moved clock."""
-
-    moment: datetime
-
-    def __call__(self):
-        return self.moment
-
-
 @pytest.fixture
 def frozen_clock():
     """Freeze time at 2026-03-02 10:00 Asia/Shanghai (a Monday); tests move it by hand."""
-    fixed = Clock(datetime(2026, 3, 2, 10, 0, tzinfo=clock.SHANGHAI))
+    fixed = FakeClock(datetime(2026, 3, 2, 10, 0, tzinfo=clock.SHANGHAI))
     clock.set_clock(fixed)
     yield fixed
     clock.set_clock(None)
@@ -185,8 +175,3 @@ def tokens(app):
             _principal, token = credentials.create(role, f"测试{key}", department)
             made[key] = token
     return made
-
-
-def bearer(token):
-    """Authorization header for a token."""
-    return {"Authorization": f"Bearer {token}"}

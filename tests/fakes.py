@@ -21,3 +21,13 @@ class FakeCalendar:
 
     def is_official(self, year):
         return year not in self.unofficial
+
+
+class FakeClock:
+    """A clock moved by hand: calling it answers the moment it was set to."""
+
+    def __init__(self, moment):
+        self.moment = moment
+
+    def __call__(self):
+        return self.moment

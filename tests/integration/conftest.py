@@ -1,4 +1,4 @@
-"""Helpers for integration tests: request bodies for the demo catalog and a submit shortcut."""
+"""Fixtures for integration tests: submitting, acting on, deciding and rating cases over HTTP."""
 
 import threading
 import uuid
@@ -6,56 +6,7 @@ import uuid
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import bearer
-
-FOOD = "330100-XK-SCJG-0012"  # 食品经营许可证核发 (scjg, single, promised 5, legal 20)
-FOOD_REQUIRED = [
-    "food_licence_application",
-    "business_licence",
-    "legal_representative_id",
-    "premises_floor_plan",
-    "food_process_layout",
-    "food_safety_rules",
-    "staff_health_certificates",
-]
-INSTANT = "330100-GG-RSJ-0021"  # 职工参保登记 (rsj, 即办件)
-INSTANT_REQUIRED = ["employee_enrolment_form", "employee_id", "labour_contract"]
-PARALLEL = "330100-XK-ZJJ-0031"  # 建设工程竣工联合验收 (zjj + zrzy + xfjy)
-PARALLEL_REQUIRED = [
-    "joint_acceptance_application",
-    "business_licence",
-    "construction_permit",
-    "planning_permit",
-    "completion_acceptance_report",
-    "completion_survey_report",
-    "fire_inspection_report",
-    "as_built_drawings",
-    "archives_pre_acceptance",
-]
-
-
-def applicant(**overrides):
-    """A person applicant with a valid resident ID number."""
-    return {
-        "type": "person",
-        "name": "张三丰",
-        "id_type": "resident_id",
-        "id_number": "11010519491231002X",
-        "phone": "13812345678",
-        **overrides,
-    }
-
-
-def intake_body(item=FOOD, channel="window", materials=None, **extra):
-    """An intake request; by default complete for the food licence."""
-    codes = FOOD_REQUIRED if materials is None else materials
-    return {
-        "item_code": item,
-        "channel": channel,
-        "applicant": applicant(),
-        "materials": [{"code": c} for c in codes],
-        **extra,
-    }
+from tests.factories import bearer, intake_body
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ import os
 import signal
 import sys
 
-from tests.conftest import bearer
-from tests.integration.conftest import intake_body
+from tests.factories import bearer, intake_body
 from windowsvc import create_app
 from windowsvc.services import intake
 

@@ -2,8 +2,7 @@
 
 import pytest
 
-from tests.conftest import bearer
-from tests.integration.conftest import intake_body
+from tests.factories import PARALLEL, PARALLEL_REQUIRED, bearer, intake_body
 from windowsvc.security import token_hash
 
 
@@ -112,6 +111,17 @@ class TestRoles:
         submit()
         assert client.get("/api/v1/applications", headers=bearer(tokens["zjj"])).json["total"] == 0
         assert client.get("/api/v1/applications", headers=bearer(tokens["scjg"])).json["total"] == 1
+
+    def test_a_department_lists_the_cases_it_has_a_step_in_that_another_leads(
+        self, app, client, submit, frozen_clock
+    ):
+        from windowsvc.services import credentials
+
+        with app.app_context():
+            zrzy = credentials.create("backoffice", "规划系统", "zrzy")[1]
+        number = submit(intake_body(item=PARALLEL, materials=PARALLEL_REQUIRED)).json["number"]
+        listing = client.get("/api/v1/applications", headers=bearer(zrzy)).json
+        assert [i["number"] for i in listing["items"]] == [number]
 
     def test_a_department_cannot_act_on_a_case(self, submit, act, tokens):
         number = submit(intake_body(channel="online")).json["number"]

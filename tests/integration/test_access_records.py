@@ -1,6 +1,6 @@
 """行为监控: staff reads of personal data are recorded and visible to oversight."""
 
-from tests.conftest import bearer
+from tests.factories import bearer
 
 
 class TestAccessRecords:

@@ -1,7 +1,6 @@
 """Staff actions: POST /api/v1/applications/{number}/actions/{action}."""
 
-from tests.conftest import bearer
-from tests.integration.conftest import FOOD_REQUIRED, PARALLEL, PARALLEL_REQUIRED, intake_body
+from tests.factories import FOOD_REQUIRED, PARALLEL, PARALLEL_REQUIRED, bearer, intake_body
 
 
 def _events(client, tokens, number):
@@ -183,10 +182,16 @@ class TestProcessingActions:
         again = act(number, "extend", payload, role="supervisor")
         assert again.status_code == 422
 
-    def test_a_single_item_cannot_be_extended_by_more_than_ten_days(self, submit, act, decide):
+    def test_a_single_item_cannot_be_extended_by_more_than_ten_days(
+        self, submit, act, frozen_clock
+    ):
         number = submit().json["number"]
-        payload = {"days": 15, "reason": "复杂", "approver": "李局长"}
-        assert act(number, "extend", payload, role="supervisor").status_code == 422
+        payload = {"days": 11, "reason": "复杂", "approver": "李局长"}
+        refused = act(number, "extend", payload, role="supervisor")
+        assert refused.status_code == 422, refused.json
+        assert "至 10 个工作日" in refused.json["detail"]
+        extended = act(number, "extend", {**payload, "days": 10}, role="supervisor")
+        assert extended.json["legal_due_date"] == "2026-04-14"  # the maximum itself is allowed
 
     def test_withdrawal_is_possible_before_the_decision_only(self, submit, act, decide):
         early = submit().json["number"]
@@ -205,23 +210,16 @@ class TestProcessingActions:
         assert act(number, "archive").json["state"] == "archived"
         assert act(number, "archive").status_code == 409
 
-    def test_a_parallel_item_may_be_extended_by_fifteen_days(
-        self, app, client, submit, frozen_clock
-    ):
+    def test_a_parallel_item_may_be_extended_by_fifteen_days(self, app, submit, act, frozen_clock):
         from windowsvc.services import credentials
 
-        with app.app_context():  # the lead department's supervisor (zjj) approves it
-            _principal, zjj_supervisor = credentials.create("supervisor", "住建局科长", "zjj")
+        with app.app_context():  # the leading department's head approves (a zjj case)
+            zjj_supervisor = credentials.create("supervisor", "住建局长", "zjj")[1]
         created = submit(intake_body(item=PARALLEL, materials=PARALLEL_REQUIRED))
         assert created.status_code == 201, created.json
         assert created.json["legal_due_date"] == "2026-05-08"  # 45 days: 清明, 劳动节 1–5 May off
         payload = {"days": 15, "reason": "多部门联合验收", "approver": "王主任"}
-        number, version = created.json["number"], created.json["version"]
-        extended = client.post(
-            f"/api/v1/applications/{number}/actions/extend",
-            json=payload,
-            headers={**bearer(zjj_supervisor), "If-Match": f'"{version}"'},
-        )
+        extended = act(created.json["number"], "extend", payload, token=zjj_supervisor)
         assert extended.status_code == 200, extended.json
         assert extended.json["legal_due_date"] == "2026-05-28"
 

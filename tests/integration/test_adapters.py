@@ -8,8 +8,7 @@ import pytest
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
-from tests.conftest import bearer
-from tests.integration.conftest import FOOD_REQUIRED, applicant, intake_body
+from tests.factories import FOOD_REQUIRED, applicant, bearer, intake_body, staff_view
 
 COMPANY = {
     "type": "organization",
@@ -169,6 +168,22 @@ class TestPushDepartments:
         assert case["steps"][0]["state"] == "incident"
         assert "HTTP 500" in case["steps"][0]["error_message"]
 
+    def test_an_incomplete_answer_is_a_failure_of_that_task_not_of_the_dispatcher(
+        self, app, client, tokens, submit, frozen_clock
+    ):
+        from windowsvc.services import dispatch
+
+        class DenyWithoutReason:
+            def handle(self, task):
+                return {"outcome": "deny"}
+
+        number = submit().json["number"]
+        with app.app_context():
+            assert dispatch.serve_push_departments({"scjg": DenyWithoutReason()}) == 1
+        step = staff_view(client, tokens["window"], number)["steps"][0]
+        assert step["state"] == "pending"
+        assert "理由" in step["error_message"]
+
 
 class TestOutbox:
     def test_notices_are_written_with_the_change_and_delivered_once(self, app, submit, tmp_path):
@@ -214,3 +229,21 @@ class TestOutbox:
             assert dispatch.deliver_outbox({"notice": LogNotifier(tmp_path / "n")}) == 0
             frozen_clock.moment += timedelta(seconds=3)
             assert dispatch.deliver_outbox({"notice": LogNotifier(tmp_path / "n")}) >= 1
+
+    def test_a_sender_whose_lease_was_taken_over_cannot_undo_a_delivery(
+        self, app, submit, frozen_clock
+    ):
+        from windowsvc.extensions import db
+        from windowsvc.models import OutboxMessage
+        from windowsvc.services import outbox
+
+        submit()
+        with app.app_context():
+            [first, *_] = outbox.claim()
+            frozen_clock.moment += outbox.LEASE + timedelta(seconds=1)
+            [again, *_] = outbox.claim()
+            assert again["id"] == first["id"]
+            assert again["attempts"] == first["attempts"] + 1
+            outbox.delivered(again["id"])
+            outbox.failed(first["id"], first["attempts"], "slow gateway finally gave up")
+            assert db.session.get(OutboxMessage, first["id"]).state == "sent"

@@ -6,8 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, exc, func, select, text, update
 
-from tests.conftest import bearer
-from tests.integration.conftest import intake_body
+from tests.factories import bearer, intake_body
 from windowsvc.db import write_transaction
 from windowsvc.extensions import db
 from windowsvc.models import Application, AuditCheckpoint, Event

@@ -8,8 +8,7 @@ import requests
 from camunda.client.external_task_client import ExternalTaskClient
 from camunda.external_task.external_task_worker import ExternalTaskWorker, NoExternalTaskFound
 
-from tests.conftest import bearer
-from tests.integration.conftest import PARALLEL, PARALLEL_REQUIRED, intake_body
+from tests.factories import PARALLEL, PARALLEL_REQUIRED, bearer, intake_body, staff_view
 
 
 @pytest.fixture(autouse=True)
@@ -56,10 +55,6 @@ def _parallel_case(submit):
     created = submit(intake_body(item=PARALLEL, materials=PARALLEL_REQUIRED))
     assert created.status_code == 201, created.json
     return created.json["number"]
-
-
-def _case(client, tokens, number):
-    return client.get(f"/api/v1/applications/{number}", headers=bearer(tokens["window"])).json
 
 
 class TestFetchAndLock:
@@ -143,7 +138,7 @@ class TestWorkerOutcomes:
             )
             # complete without an outcome variable approves; extra variables become results
             worker.fetch_and_execute(topic, lambda t: t.complete({"licenceNumber": "JG-2026-1"}))
-        case = _case(client, tokens, number)
+        case = staff_view(client, tokens["window"], number)
         stage0 = [s for s in case["steps"] if s["stage"] == 0]
         assert {s["state"] for s in stage0} == {"completed"}
         assert stage0[0]["result"] == {"licenceNumber": "JG-2026-1"}
@@ -156,7 +151,11 @@ class TestWorkerOutcomes:
         camunda = _client(server, departments["zjj"])
         task = camunda.fetch_and_lock(_topic(None, server, None))[0]
         assert camunda.complete(task["id"], {"outcome": "deny", "comment": "质量验收资料不全"})
-        step = next(s for s in _case(client, tokens, number)["steps"] if s["id"] == task["id"])
+        step = next(
+            s
+            for s in staff_view(client, tokens["window"], number)["steps"]
+            if s["id"] == task["id"]
+        )
         assert (step["state"], step["outcome"], step["comment"]) == (
             "completed",
             "deny",
@@ -177,13 +176,17 @@ class TestWorkerOutcomes:
             "请补充竣工测量报告",
             {"missing": ["completion_survey_report"]},
         )
-        case = _case(client, tokens, number)
+        case = staff_view(client, tokens["window"], number)
         assert case["state"] == "correction"
         assert [m["code"] for m in case["missing_materials"]] == ["completion_survey_report"]
         xfjy = _client(server, departments["xfjy"])
         task = xfjy.fetch_and_lock(topics["xfjy"])[0]
         assert xfjy.bpmn_failure(task["id"], "DENY", "消防设施不符合要求")
-        step = next(s for s in _case(client, tokens, number)["steps"] if s["id"] == task["id"])
+        step = next(
+            s
+            for s in staff_view(client, tokens["window"], number)["steps"]
+            if s["id"] == task["id"]
+        )
         assert step["outcome"] == "deny" and step["comment"] == "消防设施不符合要求"
 
     def test_failures_count_retries_down_to_an_incident(
@@ -282,6 +285,18 @@ class TestInputBoundary:
             pytest.param(
                 "1/failure", '{"workerId": "w", "errorMessage": "\\ud800"}', id="surrogate"
             ),
+            pytest.param(
+                "fetchAndLock",
+                '{"workerId": "w", "asyncResponseTimeout": NaN, '
+                '"topics": [{"topicName": "t", "lockDuration": 1000}]}',
+                id="nan",
+            ),
+            pytest.param(
+                "fetchAndLock",
+                '{"workerId": "w", "topics": [{"topicName": "t", "lockDuration": 1e300}]}',
+                id="huge-lock-duration",
+            ),
+            pytest.param("1/failure", '{"workerId": "w", "retries": 1099511627776}', id="2**40"),
         ],
     )
     def test_a_refused_body_is_a_camunda_400_never_a_500(self, server, departments, path, text):

@@ -2,17 +2,7 @@
 
 import datetime as dt
 
-from tests.conftest import bearer
-from tests.integration.conftest import FOOD_REQUIRED, intake_body
-
-
-def _case(client, tokens, number):
-    return client.get(f"/api/v1/applications/{number}", headers=bearer(tokens["window"])).json
-
-
-def _at(frozen_clock, day):
-    """Move the frozen clock to 10:00 Shanghai time on ``day``."""
-    frozen_clock.moment = dt.datetime.combine(day, dt.time(10), tzinfo=frozen_clock.moment.tzinfo)
+from tests.factories import FOOD_REQUIRED, intake_body, move_to, staff_view
 
 
 class TestDeemedAcceptance:
@@ -24,14 +14,14 @@ class TestDeemedAcceptance:
         from windowsvc.services import sweep
 
         number = submit(intake_body(channel="online")).json["number"]  # Monday 2026-03-02
-        _at(frozen_clock, dt.date(2026, 3, 9))  # the 5th working day after receipt
+        move_to(frozen_clock, dt.date(2026, 3, 9))  # the 5th working day after receipt
         with app.app_context():
             assert sweep.deem_acceptances() == []
-        _at(frozen_clock, dt.date(2026, 3, 10))  # the 6th working day
+        move_to(frozen_clock, dt.date(2026, 3, 10))  # the 6th working day
         with app.app_context():
             assert sweep.deem_acceptances() == [number]
             assert sweep.deem_acceptances() == []  # idempotent
-        case = _case(client, tokens, number)
+        case = staff_view(client, tokens["window"], number)
         assert case["state"] == "in_progress"
         assert case["acceptance_date"] == "2026-03-02"  # the day of receipt
         assert case["due_date"] == "2026-03-09"  # counted from receipt, not from today
@@ -46,10 +36,10 @@ class TestDeemedAcceptance:
         act(number, "request_correction", {"missing": FOOD_REQUIRED[4:]})
         with app.app_context():
             dispatch.deliver_outbox({"notice": LogNotifier("/dev/null")})
-        _at(frozen_clock, dt.date(2026, 3, 16))
+        move_to(frozen_clock, dt.date(2026, 3, 16))
         with app.app_context():
             assert sweep.deem_acceptances() == []
-        assert _case(client, tokens, number)["state"] == "correction"
+        assert staff_view(client, tokens["window"], number)["state"] == "correction"
 
     def test_a_correction_notice_never_delivered_does_not_stop_the_clock(
         self, app, client, tokens, submit, act, frozen_clock
@@ -58,10 +48,10 @@ class TestDeemedAcceptance:
 
         number = submit(intake_body(channel="online", materials=FOOD_REQUIRED[:4])).json["number"]
         act(number, "request_correction", {"missing": FOOD_REQUIRED[4:]})
-        _at(frozen_clock, dt.date(2026, 3, 10))
+        move_to(frozen_clock, dt.date(2026, 3, 10))
         with app.app_context():
             assert sweep.deem_acceptances() == [number]
-        case = _case(client, tokens, number)
+        case = staff_view(client, tokens["window"], number)
         assert case["state"] == "in_progress" and case["acceptance_date"] == "2026-03-02"
 
     def test_a_window_correction_is_handed_over_on_the_spot(
@@ -70,10 +60,19 @@ class TestDeemedAcceptance:
         from windowsvc.services import sweep
 
         number = submit(intake_body(materials=FOOD_REQUIRED[:4])).json["number"]
-        _at(frozen_clock, dt.date(2026, 3, 20))
+        move_to(frozen_clock, dt.date(2026, 3, 20))
         with app.app_context():
             assert sweep.deem_acceptances() == []
-        assert _case(client, tokens, number)["state"] == "correction"
+        assert staff_view(client, tokens["window"], number)["state"] == "correction"
+
+    def test_a_clerk_accepting_after_the_notice_limit_dates_it_from_receipt(
+        self, submit, act, frozen_clock
+    ):
+        number = submit(intake_body(channel="online")).json["number"]  # Monday 03-02
+        frozen_clock.moment += dt.timedelta(days=14)
+        accepted = act(number, "accept").json
+        assert accepted["acceptance_date"] == "2026-03-02"
+        assert accepted["due_date"] == "2026-03-09"
 
 
 class TestSpecialProcedure:
@@ -83,9 +82,9 @@ class TestSpecialProcedure:
         before = submit().json  # Monday 03-02: due 03-09, legal 03-30
         number = before["number"]
         step_due = before["steps"][0]["due_date"]
-        _at(frozen_clock, dt.date(2026, 3, 3))
+        move_to(frozen_clock, dt.date(2026, 3, 3))
         act(number, "suspend", {"reason": "组织听证", "kind": "hearing", "expected_days": 3})
-        _at(frozen_clock, dt.date(2026, 3, 6))  # Friday: Wed, Thu, Fri paused
+        move_to(frozen_clock, dt.date(2026, 3, 6))  # Friday: Wed, Thu, Fri paused
         resumed = act(number, "resume", {"result": "听证完毕"}).json
         assert resumed["suspensions"][0]["paused_working_days"] == 3
         assert resumed["due_date"] == "2026-03-12"
@@ -103,11 +102,31 @@ class TestSpecialProcedure:
         with app.app_context():
             [task] = tasks.fetch_and_lock(scjg, tasks.Lease("w", 1, 600))
             tasks.complete(task["id"], scjg, "w", "correction", missing=["food_safety_rules"])
-        _at(frozen_clock, dt.date(2026, 3, 4))
+        move_to(frozen_clock, dt.date(2026, 3, 4))
         back = act(number, "supplement", {"materials": ["food_safety_rules"]}).json
         assert back["state"] == "in_progress"
         assert back["correction"]["paused_working_days"] == 2
         assert back["due_date"] == "2026-03-11"
+
+    def test_a_case_concluded_while_paused_does_not_count_the_paused_days_as_used(
+        self, app, submit, act, frozen_clock
+    ):
+        from windowsvc.models import Application
+        from windowsvc.services import tasks
+        from windowsvc.services.records import Actor
+
+        number = submit().json["number"]  # Monday 03-02
+        scjg = Actor(None, "scjg", "backoffice", "scjg")
+        with app.app_context():
+            [task] = tasks.fetch_and_lock(scjg, tasks.Lease("w", 1, 600))
+            tasks.complete(task["id"], scjg, "w", "correction", missing=["food_safety_rules"])
+        frozen_clock.moment += dt.timedelta(days=14)  # two weeks waiting for the applicant
+        act(number, "withdraw", {"reason": "申请人撤回"})
+        with app.app_context():
+            row = Application.query.filter_by(number=number).one()
+            assert row.paused_working_days == 10
+            assert row.working_days_used == 0
+            assert row.pause_started_on is None
 
 
 class TestExtension:
@@ -163,7 +182,7 @@ class TestSweep:
         from windowsvc.services import sweep
 
         submit(intake_body(channel="online"))
-        _at(frozen_clock, dt.date(2026, 3, 10))
+        move_to(frozen_clock, dt.date(2026, 3, 10))
         with app.app_context():
             first = sweep.run()
             second = sweep.run()

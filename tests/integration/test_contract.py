@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import bearer
-from tests.integration.conftest import FOOD, FOOD_REQUIRED, intake_body
+from tests.factories import FOOD, FOOD_REQUIRED, bearer, intake_body
 
 ROOT = Path(__file__).resolve().parents[2]
 

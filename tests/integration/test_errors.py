@@ -6,8 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import bearer
-from tests.integration.conftest import intake_body
+from tests.factories import bearer, intake_body
 
 PROBLEM = "application/problem+json"
 
@@ -240,6 +239,24 @@ class TestIntegerBounds:
         )
         assert response.status_code == 404, response.get_data(as_text=True)
         assert response.content_type == PROBLEM
+
+    def test_completing_a_task_id_that_fits_but_names_no_task_is_404(self, client, tokens):
+        response = client.post(
+            f"/api/v1/tasks/{2**40}/complete",
+            json={"worker_id": "w", "outcome": "approve"},
+            headers=bearer(tokens["scjg"]),
+        )
+        assert response.status_code == 404, response.get_data(as_text=True)
+
+    def test_a_page_number_of_ten_to_the_twelve_is_422(self, client, tokens):
+        response = client.get(
+            "/api/v1/applications?page=1000000000000", headers=bearer(tokens["window"])
+        )
+        assert response.status_code == 422, response.get_data(as_text=True)
+
+    def test_a_deadline_counted_from_the_last_representable_day_is_422(self, client):
+        response = client.get("/api/v1/calendar/deadline?start=9999-12-31&working_days=5")
+        assert response.status_code == 422, response.get_data(as_text=True)
 
 
 class TestProblemHeaders:

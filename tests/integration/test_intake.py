@@ -10,8 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.conftest import bearer
-from tests.integration.conftest import FOOD, FOOD_REQUIRED, INSTANT, INSTANT_REQUIRED, intake_body
+from tests.factories import FOOD, FOOD_REQUIRED, INSTANT, INSTANT_REQUIRED, bearer, intake_body
 from windowsvc.rules import acceptance_number
 
 REPO = Path(__file__).resolve().parents[2]
@@ -330,6 +329,22 @@ class TestDeferredMaterials:
         response = submit(self._body())
         assert response.status_code == 422
         assert "信用" in response.json["errors"]["deferred"][0]
+
+    def test_a_commitment_date_in_the_past_is_refused(self, app, submit, frozen_clock):
+        _credit_records(app, {})  # a trustworthy applicant: only the date can be wrong
+        response = submit(self._body(commit="2020-01-01"))
+        assert response.status_code == 422
+        assert response.json["errors"]["deferred"] == [
+            "food_safety_rules: 承诺补交日期不能早于今天 2026-03-02"
+        ]
+
+    def test_a_material_deferred_twice_is_refused(self, app, submit, frozen_clock):
+        _credit_records(app, {})
+        body = self._body()
+        body["deferred"] *= 2
+        response = submit(body)
+        assert response.status_code == 422
+        assert response.json["errors"]["deferred"] == ["food_safety_rules: 同一材料只能承诺一次"]
 
     def test_deferred_materials_are_handed_in_after_acceptance(
         self, app, submit, act, frozen_clock

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.conftest import bearer
-from tests.integration.conftest import FOOD_REQUIRED, PARALLEL, PARALLEL_REQUIRED, intake_body
+from tests.factories import FOOD_REQUIRED, PARALLEL, PARALLEL_REQUIRED, bearer, intake_body
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
 

@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import bearer
+from tests.factories import bearer
 
 CHECKS = [
     not_a_server_error,

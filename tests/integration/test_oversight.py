@@ -9,8 +9,15 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from tests.conftest import bearer
-from tests.integration.conftest import INSTANT, INSTANT_REQUIRED, PARALLEL, intake_body
+from tests.factories import (
+    INSTANT,
+    INSTANT_REQUIRED,
+    PARALLEL,
+    PARALLEL_REQUIRED,
+    bearer,
+    intake_body,
+    move_to,
+)
 from windowsvc import clock
 from windowsvc.extensions import db
 from windowsvc.models import Application, CatalogItem, Event
@@ -20,11 +27,6 @@ from windowsvc.services import credentials, oversight
 # Monday 30 March; its first step (3 working days) is due Thursday 5 March. No holiday in March.
 ACCEPTED = date(2026, 3, 2)
 DUE, LEGAL_DUE, STEP_DUE = date(2026, 3, 9), date(2026, 3, 30), date(2026, 3, 5)
-
-
-def move_to(frozen_clock, day):
-    """Set the frozen clock to 10:00 on ``day`` in Asia/Shanghai."""
-    frozen_clock.moment = datetime.combine(day, time(10), tzinfo=clock.SHANGHAI)
 
 
 def get_warnings(client, tokens, role="oversight", **query):
@@ -167,11 +169,9 @@ class TestStepWarnings:
         move_to(frozen_clock, date(2026, 3, 6))
         body = get_warnings(client, tokens)
         [step] = steps_of(body, food_case)
-        assert (step["level"], step["working_days_over"], step["stage_overtime"]) == (
-            "yellow_card",
-            1,
-            True,
-        )
+        assert step["level"] == "yellow_card"
+        assert step["working_days_over"] == 1
+        assert step["stage_overtime"] is True  # the step is late while its case is not
         assert case_of(body, food_case)["level"] == "yellow_warning"
         assert body["summary"]["stage_overtime"] == 1
 
@@ -232,8 +232,6 @@ class TestWarningsAccess:
     def test_a_supervisor_sees_the_warnings_of_their_own_department_only(
         self, client, tokens, submit, food_case, frozen_clock
     ):
-        from tests.integration.conftest import PARALLEL_REQUIRED
-
         parallel = submit(intake_body(item=PARALLEL, materials=PARALLEL_REQUIRED)).json["number"]
         move_to(frozen_clock, date(2026, 3, 30))
         everything = get_warnings(client, tokens)
@@ -514,11 +512,8 @@ class TestStats:
 
     def test_the_range_defaults_to_this_month_up_to_today(self, client, tokens, frozen_clock):
         body = client.get("/api/v1/oversight/stats", headers=bearer(tokens["oversight"])).json
-        assert (body["from"], body["to"], body["group_by"]) == (
-            "2026-03-01",
-            "2026-03-02",
-            "department",
-        )
+        assert (body["from"], body["to"]) == ("2026-03-01", "2026-03-02")
+        assert body["group_by"] == "department"
 
     @pytest.mark.parametrize(
         ("query", "field"),

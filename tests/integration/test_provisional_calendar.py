@@ -11,8 +11,7 @@ import json
 
 import pytest
 
-from tests.conftest import bearer
-from tests.integration.conftest import PARALLEL, PARALLEL_REQUIRED, intake_body
+from tests.factories import PARALLEL, PARALLEL_REQUIRED, bearer, intake_body, move_to, staff_view
 
 NOTICE_2027 = {
     "holidays": [
@@ -24,16 +23,6 @@ NOTICE_2027 = {
     "note": "国务院办公厅关于2027年部分节假日安排的通知 (test fixture)",
 }
 PROVISIONAL_NOTE = "预计，待国务院公布 2027 年节假日安排后确认"
-
-
-def at(frozen_clock, day, hour=10):
-    """Move the frozen clock to ``hour`` o'clock Shanghai time on ``day``."""
-    frozen_clock.moment = dt.datetime.combine(day, dt.time(hour), tzinfo=frozen_clock.moment.tzinfo)
-
-
-def case(client, tokens, number, role="window"):
-    """The staff view of a case."""
-    return client.get(f"/api/v1/applications/{number}", headers=bearer(tokens[role])).json
 
 
 def load_2027(client, tokens, notice=NOTICE_2027):
@@ -54,7 +43,7 @@ def audit_ok(client, tokens):
 @pytest.fixture
 def december(frozen_clock):
     """Friday 2026-12-04, 10:00 Shanghai: 20 working days from today end in 2027."""
-    at(frozen_clock, dt.date(2026, 12, 4))
+    move_to(frozen_clock, dt.date(2026, 12, 4))
     return frozen_clock
 
 
@@ -91,7 +80,7 @@ class TestProvisionalDeadlinesAtIntake:
     def test_the_flag_is_shown_in_the_listing_tasks_and_to_the_citizen(
         self, client, tokens, submit, frozen_clock
     ):
-        at(frozen_clock, dt.date(2026, 12, 28))
+        move_to(frozen_clock, dt.date(2026, 12, 28))
         created = submit(intake_body(item=PARALLEL, materials=PARALLEL_REQUIRED)).json
         # promised 7: 29, 30, 31 December, 4–7 January (元旦 off)
         assert (created["due_date"], created["due_date_provisional"]) == ("2027-01-07", True)
@@ -119,9 +108,9 @@ class TestProvisionalDeadlinesAtIntake:
     def test_a_case_near_its_provisional_limit_is_warned_and_flagged(
         self, client, tokens, submit, frozen_clock
     ):
-        at(frozen_clock, dt.date(2026, 12, 28))
+        move_to(frozen_clock, dt.date(2026, 12, 28))
         number = submit(intake_body(item=PARALLEL, materials=PARALLEL_REQUIRED)).json["number"]
-        at(frozen_clock, dt.date(2027, 1, 5))  # due 7 January: two working days left
+        move_to(frozen_clock, dt.date(2027, 1, 5))  # due 7 January: two working days left
         warnings = client.get(
             "/api/v1/oversight/warnings", headers=bearer(tokens["oversight"])
         ).json
@@ -160,14 +149,14 @@ class TestLoadingTheNotice:
         assert result["changed"] is True
         assert result["recounted"]["cases"] == 2
         assert result["recounted"]["still_provisional"] == 0
-        moved = case(client, tokens, single)
+        moved = staff_view(client, tokens["window"], single)
         # 4 January is now a day off: the 20th working day is the 5th
         assert (moved["legal_due_date"], moved["legal_due_date_provisional"]) == (
             "2027-01-05",
             False,
         )
         assert moved["deadlines_provisional"] is False and moved["provisional_note"] is None
-        joint = case(client, tokens, parallel)
+        joint = staff_view(client, tokens["window"], parallel)
         # 9 January is worked, 5–11 February are off: 12 and 15 February are the 44th and 45th
         assert (joint["legal_due_date"], joint["legal_due_date_provisional"]) == (
             "2027-02-15",
@@ -192,11 +181,11 @@ class TestLoadingTheNotice:
     def test_loading_the_same_notice_twice_changes_nothing(self, client, tokens, submit, december):
         number = submit().json["number"]
         load_2027(client, tokens)
-        version = case(client, tokens, number)["version"]
+        version = staff_view(client, tokens["window"], number)["version"]
         again = load_2027(client, tokens)
         assert again["changed"] is False
         assert again["recounted"]["cases"] == 0
-        assert case(client, tokens, number)["version"] == version
+        assert staff_view(client, tokens["window"], number)["version"] == version
 
     def test_cases_accepted_after_the_notice_use_it_directly(
         self, client, tokens, submit, december
@@ -266,21 +255,21 @@ class TestClocksAcrossTheYearBoundary:
     ):
         from windowsvc.services import sweep
 
-        at(frozen_clock, dt.date(2026, 12, 28))  # Monday: an online submission
+        move_to(frozen_clock, dt.date(2026, 12, 28))  # Monday: an online submission
         number = submit(intake_body(channel="online")).json["number"]
-        pending = case(client, tokens, number)
+        pending = staff_view(client, tokens["window"], number)
         # 29, 30, 31 December, 4 and 5 January (元旦 off): provisional
         assert pending["correction_limit"] == {"date": "2027-01-05", "provisional": True}
         load_2027(client, tokens)
-        limit = case(client, tokens, number)["correction_limit"]
+        limit = staff_view(client, tokens["window"], number)["correction_limit"]
         assert limit == {"date": "2027-01-06", "provisional": False}  # 4 January is off too
-        at(frozen_clock, dt.date(2027, 1, 6))
+        move_to(frozen_clock, dt.date(2027, 1, 6))
         with app.app_context():
             assert sweep.deem_acceptances() == []
-        at(frozen_clock, dt.date(2027, 1, 7))
+        move_to(frozen_clock, dt.date(2027, 1, 7))
         with app.app_context():
             assert sweep.deem_acceptances() == [number]
-        accepted = case(client, tokens, number)
+        accepted = staff_view(client, tokens["window"], number)
         assert accepted["acceptance_date"] == "2026-12-28"
         # promised 5 from receipt on the official calendar: 29, 30, 31 Dec, 5 and 6 Jan
         assert (accepted["due_date"], accepted["due_date_provisional"]) == ("2027-01-06", False)
@@ -288,9 +277,9 @@ class TestClocksAcrossTheYearBoundary:
     def test_a_pause_over_new_year_is_counted_again(
         self, client, tokens, submit, act, frozen_clock
     ):
-        at(frozen_clock, dt.date(2026, 12, 14))
+        move_to(frozen_clock, dt.date(2026, 12, 14))
         number = submit().json["number"]  # promised 5: 21 December; legal 20: 12 January
-        at(frozen_clock, dt.date(2026, 12, 28))
+        move_to(frozen_clock, dt.date(2026, 12, 28))
         suspended = act(
             number,
             "suspend",
@@ -299,7 +288,7 @@ class TestClocksAcrossTheYearBoundary:
         )
         assert suspended.status_code == 200, suspended.json
         assert suspended.json["suspensions"][0]["expected_end_provisional"] is True
-        at(frozen_clock, dt.date(2027, 1, 8))
+        move_to(frozen_clock, dt.date(2027, 1, 8))
         resumed = act(number, "resume", {"result": "听证结束"}, role="supervisor").json
         # paused 29, 30, 31 Dec, 4–8 Jan: 8 working days on the provisional calendar
         assert resumed["suspensions"][0]["paused_working_days"] == 8
@@ -307,7 +296,7 @@ class TestClocksAcrossTheYearBoundary:
         assert before == ("2026-12-31", "2027-01-22")
         assert resumed["due_date_provisional"] and resumed["legal_due_date_provisional"]
         load_2027(client, tokens)
-        after = case(client, tokens, number)
+        after = staff_view(client, tokens["window"], number)
         # the notice takes 4 January out of the pause (7 days) and out of the counting
         assert (after["due_date"], after["legal_due_date"]) == ("2026-12-30", "2027-01-21")
         assert not (after["due_date_provisional"] or after["legal_due_date_provisional"])
@@ -329,9 +318,9 @@ class TestClocksAcrossTheYearBoundary:
     def test_a_rectification_due_in_the_new_year_is_recounted(
         self, client, tokens, conclude, rate, frozen_clock
     ):
-        at(frozen_clock, dt.date(2026, 12, 1))
+        move_to(frozen_clock, dt.date(2026, 12, 1))
         number, code = conclude()
-        at(frozen_clock, dt.date(2026, 12, 29))
+        move_to(frozen_clock, dt.date(2026, 12, 29))
         rating = rate(number, code, 1, ["attitude"], "态度差").json
         order = rating["rectification"]
         # five working days: 30, 31 December, 4, 5, 6 January
@@ -360,11 +349,11 @@ class TestSelfHealing:
             for day in NOTICE_2027["holidays"]:
                 session.add(CalendarDay(day=dt.date.fromisoformat(day), working=False))
             session.get(CalendarState, 1).revision += 1
-        assert case(client, tokens, number)["legal_due_date"] == "2027-01-04"
+        assert staff_view(client, tokens["window"], number)["legal_due_date"] == "2027-01-04"
         with app.app_context():
             report = sweep.run()
         assert report.recounted == [number]
-        assert case(client, tokens, number)["legal_due_date"] == "2027-01-05"
+        assert staff_view(client, tokens["window"], number)["legal_due_date"] == "2027-01-05"
         with app.app_context():
             assert sweep.run().recounted == []
 
@@ -389,7 +378,7 @@ class TestCoverage:
         assert after["last_loads"][0]["recounted"]["cases"] == 1
 
     def test_no_warning_before_the_first_of_october(self, client, tokens, frozen_clock):
-        at(frozen_clock, dt.date(2026, 9, 30))
+        move_to(frozen_clock, dt.date(2026, 9, 30))
         coverage = client.get("/api/v1/calendar/coverage", headers=bearer(tokens["admin"])).json
         assert coverage["next_year_missing_warning"] is False
 
@@ -432,7 +421,7 @@ class TestLateDecember:
             return response
 
         for day in (dt.date(2026, 12, 28), dt.date(2026, 12, 31)):
-            at(frozen_clock, day)
+            move_to(frozen_clock, day)
             numbers = {}
             for item in check(client.get("/api/v1/items")).json:
                 required = [m["code"] for m in item["materials"] if m["required"]]
@@ -451,7 +440,7 @@ class TestLateDecember:
                     role="supervisor",
                 )
             )
-            at(frozen_clock, day + dt.timedelta(days=6))
+            move_to(frozen_clock, day + dt.timedelta(days=6))
             check(act(food, "resume", {"result": "评审通过"}, role="supervisor"))
             check(
                 act(
@@ -526,7 +515,7 @@ class TestRecountUnderConcurrency:
             other_node.dispose()
         assert raced == [number]
         assert result["recounted"]["cases"] == 1
-        assert case(client, tokens, number)["legal_due_date"] == "2027-01-05"
+        assert staff_view(client, tokens["window"], number)["legal_due_date"] == "2027-01-05"
 
     def test_a_transaction_keeps_its_calendar_whatever_another_thread_installs(
         self, app, client, tokens, december
@@ -556,26 +545,26 @@ class TestWhatTheRecountKeeps:
         from windowsvc.db import write_transaction
         from windowsvc.models import Application
 
-        at(frozen_clock, dt.date(2026, 12, 14))
+        move_to(frozen_clock, dt.date(2026, 12, 14))
         number = submit().json["number"]
         with app.app_context(), write_transaction():
             application = Application.query.filter_by(number=number).one()
             [step] = application.steps  # 3 working days: 17 December
             step.due_date, step.moved_working_days = dt.date(2026, 12, 21), None  # moved by 2
-        at(frozen_clock, dt.date(2026, 12, 28))
+        move_to(frozen_clock, dt.date(2026, 12, 28))
         act(
             number,
             "suspend",
             {"reason": "组织听证", "kind": "hearing", "expected_days": 10},
             role="supervisor",
         )
-        at(frozen_clock, dt.date(2027, 1, 8))
+        move_to(frozen_clock, dt.date(2027, 1, 8))
         resumed = act(number, "resume", {"result": "听证结束"}, role="supervisor").json
         # 8 provisional working days on: 22–25, 28–31 December
         assert resumed["steps"][0]["due_date"] == "2026-12-31"
         load_2027(client, tokens)
         # the pause is 7 days on the notice; the earlier 2 stay: 17 December + 9
-        assert case(client, tokens, number)["steps"][0]["due_date"] == "2026-12-30"
+        assert staff_view(client, tokens["window"], number)["steps"][0]["due_date"] == "2026-12-30"
 
     def test_a_commitment_outliving_the_recounted_promise_is_recorded(
         self, app, client, tokens, submit, frozen_clock
@@ -585,7 +574,7 @@ class TestWhatTheRecountKeeps:
 
         # 容缺 needs the credit record: an in-memory source that knows nobody as 失信
         app.extensions["windowsvc.adapters"].evidence = InMemoryEvidenceSource({}, clock.now)
-        at(frozen_clock, dt.date(2027, 1, 5))
+        move_to(frozen_clock, dt.date(2027, 1, 5))
         required = [
             "food_licence_application",
             "business_licence",
@@ -621,7 +610,7 @@ class TestWhatTheRecountKeeps:
     def test_the_camunda_facade_says_a_due_date_is_provisional(
         self, client, tokens, submit, frozen_clock
     ):
-        at(frozen_clock, dt.date(2026, 12, 28))
+        move_to(frozen_clock, dt.date(2026, 12, 28))
         submit(intake_body(item=PARALLEL, materials=PARALLEL_REQUIRED))
         fetched = client.post(
             "/engine-rest/external-task/fetchAndLock",

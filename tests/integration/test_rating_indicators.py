@@ -6,13 +6,19 @@ import itertools
 import random
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 
 import pytest
 
-from tests.conftest import bearer
-from tests.integration.conftest import FOOD, FOOD_REQUIRED, INSTANT, INSTANT_REQUIRED, intake_body
-from windowsvc import clock
+from tests.factories import (
+    FOOD,
+    FOOD_REQUIRED,
+    INSTANT,
+    INSTANT_REQUIRED,
+    bearer,
+    intake_body,
+    move_to,
+)
 from windowsvc.services import credentials, sweep
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
@@ -184,7 +190,7 @@ def generated(app, client, tokens, submit, decide, act, rate, frozen_clock):
                 order = rating["rectification"]["id"]
                 supervisor = supervisors[case.department]
                 _run_loop(client, supervisor, tokens["oversight"], order, case.fate)
-    frozen_clock.moment = datetime.combine(date(2026, 3, 16), time(10), tzinfo=clock.SHANGHAI)
+    move_to(frozen_clock, date(2026, 3, 16))
     app.config["DEFAULT_RATING_DAYS"] = 5
     with app.app_context():
         defaulted = sweep.run().default_ratings

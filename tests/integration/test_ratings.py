@@ -1,15 +1,13 @@
 """好差评: POST /api/v1/ratings, the status view of a rating, invitations and default ratings."""
 
 import threading
-from datetime import date, datetime, time
+from datetime import date
 
 import pytest
 import requests
 from sqlalchemy import select
 
-from tests.conftest import bearer
-from tests.integration.conftest import PARALLEL, PARALLEL_REQUIRED, intake_body
-from windowsvc import clock
+from tests.factories import PARALLEL, PARALLEL_REQUIRED, bearer, intake_body, move_to
 from windowsvc.extensions import db
 from windowsvc.models import Application, Event, OutboxMessage, Principal, Rating
 from windowsvc.services import sweep
@@ -23,10 +21,6 @@ def _status(client, number, query_code):
 
 def _wrong(code):
     return "000000" if code != "000000" else "111111"
-
-
-def _move_to(frozen_clock, day):
-    frozen_clock.moment = datetime.combine(day, time(10), tzinfo=clock.SHANGHAI)
 
 
 class TestGivingARating:
@@ -223,7 +217,7 @@ class TestInvitations:
 class TestDefaultRatings:
     def test_no_default_rating_unless_configured(self, app, conclude, frozen_clock):
         conclude()
-        _move_to(frozen_clock, date(2026, 4, 1))
+        move_to(frozen_clock, date(2026, 4, 1))
         with app.app_context():
             assert sweep.run().default_ratings == []
             assert db.session.query(Rating).count() == 0
@@ -235,10 +229,10 @@ class TestDefaultRatings:
         quiet, quiet_code = conclude()  # delivered Monday 2 March: 5 working days end 9 March
         rated, rated_code = conclude()
         rate(rated, rated_code, 3)
-        _move_to(frozen_clock, date(2026, 3, 9))
+        move_to(frozen_clock, date(2026, 3, 9))
         with app.app_context():
             assert sweep.run().default_ratings == []
-        _move_to(frozen_clock, date(2026, 3, 10))
+        move_to(frozen_clock, date(2026, 3, 10))
         with app.app_context():
             assert sweep.run().default_ratings == [quiet]
             assert sweep.run().default_ratings == []  # idempotent
@@ -256,12 +250,12 @@ class TestDefaultRatings:
         app.config["DEFAULT_RATING_DAYS"] = 5
         number = submit().json["number"]
         decide(number)  # decided Monday 2 March
-        _move_to(frozen_clock, date(2026, 3, 4))
+        move_to(frozen_clock, date(2026, 3, 4))
         act(number, "deliver", {"method": "window"})  # collected Wednesday 4 March
-        _move_to(frozen_clock, date(2026, 3, 11))
+        move_to(frozen_clock, date(2026, 3, 11))
         with app.app_context():
             assert sweep.run().default_ratings == []
-        _move_to(frozen_clock, date(2026, 3, 12))
+        move_to(frozen_clock, date(2026, 3, 12))
         with app.app_context():
             assert sweep.run().default_ratings == [number]
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.conftest import bearer
+from tests.factories import bearer
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -1,6 +1,6 @@
 """Citizens' status lookup: POST /api/v1/status."""
 
-from tests.integration.conftest import intake_body
+from tests.factories import intake_body
 from windowsvc.rules import acceptance_number
 
 

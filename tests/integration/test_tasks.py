@@ -7,8 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.conftest import bearer
-from tests.integration.conftest import FOOD, PARALLEL, PARALLEL_REQUIRED, intake_body
+from tests.factories import FOOD, PARALLEL, PARALLEL_REQUIRED, bearer, intake_body
 
 COMPANY = "330100-XK-SCJG-0001"  # 企业设立登记 (scjg, one stage)
 COMPANY_REQUIRED = [
@@ -345,6 +344,23 @@ class TestDepartmentCorrection:
         assert opinion["step"]["code"] == "joint_acceptance_opinion"
         assert detail(client, desks, number)["state"] == "in_progress"
 
+    def test_the_window_can_neither_accept_nor_refuse_a_case_a_department_sent_back(
+        self, client, desks, submit, act
+    ):
+        number = submit().json["number"]
+        task = only_task(client, desks["scjg"])
+        asked = complete(
+            client, desks["scjg"], task["id"], outcome="correction", missing=["food_safety_rules"]
+        )
+        assert asked.status_code == 204, asked.json
+
+        case = detail(client, desks, number)
+        assert case["state"] == "correction"
+        assert "accept" not in case["allowed_actions"]
+        assert "refuse" not in case["allowed_actions"]
+        refused = act(number, "refuse", {"reason": "x", "rights_notice": "y"})
+        assert refused.status_code == 409
+
     def test_a_correction_must_name_materials_of_the_item(self, client, desks, submit):
         number = submit().json["number"]
         task = only_task(client, desks["scjg"])
@@ -534,6 +550,25 @@ class TestLeases:
         (done,) = of_type(events(client, desks, number), "step.completed")
         assert done["details"]["attempt"] == 2
 
+    def test_a_report_naming_another_attempt_than_the_current_one_is_refused(
+        self, client, desks, submit
+    ):
+        submit()
+        first = only_task(client, desks["scjg"], worker="w")
+        assert (
+            report(client, desks["scjg"], first["id"], "unlock", worker_id="w").status_code == 204
+        )
+        task = only_task(client, desks["scjg"], worker="w")  # the same worker, a new attempt
+        assert (task["id"], task["attempt"]) == (first["id"], first["attempt"] + 1)
+
+        older = complete(client, desks["scjg"], task["id"], worker="w", attempt=first["attempt"])
+        unknown = complete(client, desks["scjg"], task["id"], worker="w", attempt=99)
+        current = complete(client, desks["scjg"], task["id"], worker="w", attempt=task["attempt"])
+
+        assert older.status_code == 409, older.json
+        assert unknown.status_code == 409, unknown.json
+        assert current.status_code == 204, current.json
+
 
 class TestOtherDepartments:
     def test_another_departments_task_is_404_for_every_report(self, client, desks, submit):
@@ -642,14 +677,33 @@ class TestSpecialProcedure:
         assert suspended.status_code == 200, suspended.json
 
         during = complete(client, desks["xfjy"], fire["id"], worker="xfjy-1")
-        resumed = act(number, "resume", {"result": "专家论证通过"})
 
-        assert during.status_code in (204, 409), during.json
+        # the department's work is taken; the next stage waits for the procedure to end
+        assert during.status_code == 204, during.json
+        paused = detail(client, desks, number)
+        assert paused["state"] == "suspended"
+        assert {s["stage"] for s in paused["steps"]} == {0}
+        assert fetched(client, desks["zjj"], worker="zjj-peek") == []
+        resumed = act(number, "resume", {"result": "专家论证通过"})
         assert resumed.status_code == 200, resumed.json
-        if during.status_code == 409:  # the department waits for the procedure to end
-            again = only_task(client, desks["xfjy"], worker="xfjy-2")
-            assert complete(client, desks["xfjy"], again["id"], worker="xfjy-2").status_code == 204
         opinion = fetched(client, desks["zjj"], worker="zjj-2")
         assert [t["step"]["code"] for t in opinion] == ["joint_acceptance_opinion"], detail(
             client, desks, number
         )["steps"]
+
+    def test_a_correction_asked_during_a_special_procedure_waits_for_its_end(
+        self, client, desks, submit, act
+    ):
+        number = submit().json["number"]
+        task = only_task(client, desks["scjg"])
+        act(number, "suspend", {"reason": "检测", "kind": "testing", "expected_days": 2})
+
+        asked = complete(
+            client, desks["scjg"], task["id"], outcome="correction", missing=["food_safety_rules"]
+        )
+
+        assert asked.status_code == 204, asked.json
+        assert detail(client, desks, number)["state"] == "suspended"
+        resumed = act(number, "resume", {"result": "检测合格"}).json
+        assert resumed["state"] == "correction"
+        assert [m["code"] for m in resumed["missing_materials"]] == ["food_safety_rules"]
