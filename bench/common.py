@@ -114,7 +114,7 @@ def prepare_database(app) -> None:
     from flask_migrate import upgrade
 
     from windowsvc import catalog as catalog_files
-    from windowsvc.services import catalog
+    from windowsvc.services.admin import catalog
 
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
@@ -127,8 +127,8 @@ def prepare_database(app) -> None:
 
 def create_principal(app, role, name, department=None):
     """(Actor, token) for a new principal."""
-    from windowsvc.services import credentials
-    from windowsvc.services.records import Actor
+    from windowsvc.services.admin import credentials
+    from windowsvc.services.cases.records import Actor
 
     with app.app_context():
         principal, token = credentials.create(role, name, department)

@@ -2,7 +2,7 @@
 
 A prepared database is seeded with SQLAlchemy core bulk inserts: accepted applications of the
 parallel item with ten pending zjj steps each (due dates spread over 60 days). Then
-``tasks.fetch_and_lock`` of one task (in-process service call, wait_seconds 0, own app context)
+``claims.fetch_and_lock`` of one task (in-process service call, wait_seconds 0, own app context)
 is timed many times; each fetched task is completed (not timed) so the queue moves on. The queue
 is seeded with the size plus the number of fetches, so it holds between N and N + fetches
 pending tasks throughout. SQLite always; PostgreSQL too when PGHOST is set.
@@ -121,14 +121,14 @@ def seed(app, window_id: int, count: int) -> None:
 
 def measure(app, actor) -> list[float]:
     """Seconds per fetch-and-lock of one task; each fetched task is then completed."""
-    from windowsvc.services import tasks
+    from windowsvc.services.queue import claims, tasks
 
-    lease = tasks.Lease("bench-scaling", 1, 300)
+    lease = claims.Lease("bench-scaling", 1, 300)
     timings = []
     for i in range(WARMUP + FETCHES):
         with app.app_context():
             started = time.perf_counter()
-            got = tasks.fetch_and_lock(actor, lease, 0)
+            got = claims.fetch_and_lock(actor, lease, 0)
             elapsed = time.perf_counter() - started
         if len(got) != 1:
             raise RuntimeError(f"fetch {i}: {len(got)} tasks")

@@ -1,7 +1,7 @@
 """(b) The parallel lifecycle in-process through the service layer vs SpiffWorkflow 3.2.
 
 windowsvc: ``intake.submit`` (complete window intake, accepted on the spot) → for zjj, zrzy and
-xfjy ``tasks.fetch_and_lock`` + ``tasks.complete`` → zjj's stage-1 step fetched and completed →
+xfjy ``claims.fetch_and_lock`` + ``tasks.complete`` → zjj's stage-1 step fetched and completed →
 ``actions.perform(deliver)``; each call in its own app context (as a request would be), on a
 SQLite file database, one thread. The peer runs the same process as BPMN (peers/spiff.py) with
 a durable SQLite write after every step. Same number of lifecycles, one thread each.
@@ -57,11 +57,11 @@ class WindowsvcLifecycles:
         self.statements += 1
 
     def _fetch_one(self, department, number):
-        from windowsvc.services import tasks
+        from windowsvc.services.queue import claims, tasks
 
         worker = f"bench-{department}"
         with self.app.app_context():
-            got = tasks.fetch_and_lock(self.departments[department], tasks.Lease(worker, 1, 300))
+            got = claims.fetch_and_lock(self.departments[department], claims.Lease(worker, 1, 300))
         if len(got) != 1 or got[0]["application"]["number"] != number:
             raise RuntimeError(f"{department}: expected one task of {number}, got {len(got)}")
         with self.app.app_context():
@@ -70,7 +70,7 @@ class WindowsvcLifecycles:
     def lifecycle(self, serial: int) -> None:
         from windowsvc.extensions import db
         from windowsvc.models import Application
-        from windowsvc.services import actions, intake
+        from windowsvc.services.cases import actions, intake
 
         with self.app.app_context():
             body = self.intake_schema.load(intake_body(serial))

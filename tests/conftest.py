@@ -80,7 +80,7 @@ def _migrate_and_seed(url):
     from windowsvc import create_app
     from windowsvc.catalog import DEMO_DIR
     from windowsvc.extensions import db
-    from windowsvc.services import catalog
+    from windowsvc.services.admin import catalog
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test"})
     with app.app_context():
@@ -158,7 +158,7 @@ def frozen_clock():
 @pytest.fixture
 def tokens(app):
     """A bearer token per role (backoffice/supervisor of scjg, plus a zjj backoffice)."""
-    from windowsvc.services import credentials
+    from windowsvc.services.admin import credentials
 
     made = {}
     with app.app_context():

@@ -16,7 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .config import load_config
     from .db import install_engine_behaviour
     from .extensions import db, limiter, migrate
-    from .services.context import Adapters
+    from .platform.context import Adapters
 
     app = BodyFlask(__name__)
     load_config(app, config)

@@ -17,7 +17,7 @@ def init_command():
     """Migrate the database to head and load the demo catalog when the catalog is empty."""
     from flask_migrate import upgrade
 
-    from .services import catalog
+    from .services.admin import catalog
 
     upgrade(directory=current_app.extensions["migrate"].directory)
     if catalog.is_empty():
@@ -36,7 +36,7 @@ def catalog_group():
 @with_appcontext
 def catalog_load(path):
     """Load item files from PATH (a directory with departments.json and items/)."""
-    from .services import catalog
+    from .services.admin import catalog
 
     try:
         report = catalog.load(path)
@@ -62,8 +62,8 @@ def credentials_group():
 @with_appcontext
 def credentials_create(role, department, name):
     """Create a credential; the token is printed once, as the last line."""
-    from .services import credentials
-    from .services.errors import ServiceError
+    from .platform.errors import ServiceError
+    from .services.admin import credentials
 
     try:
         principal, token = credentials.create(role, name, department)
@@ -78,8 +78,8 @@ def credentials_create(role, department, name):
 @with_appcontext
 def credentials_revoke(principal_id):
     """Revoke a credential by principal id."""
-    from .services import credentials
-    from .services.errors import ServiceError
+    from .platform.errors import ServiceError
+    from .services.admin import credentials
 
     try:
         credentials.revoke(principal_id)
@@ -92,7 +92,7 @@ def credentials_revoke(principal_id):
 @with_appcontext
 def credentials_list():
     """List principals (never their tokens)."""
-    from .services import credentials
+    from .services.admin import credentials
 
     for p in credentials.listing():
         state = "revoked" if p.revoked_at else "active"
@@ -213,7 +213,7 @@ def dispatch_command(once, interval):
     import time
 
     from .adapters.push import HttpDepartmentPush, HttpNotifier, LogNotifier
-    from .services import dispatch
+    from .services.queue import dispatch
 
     config = current_app.config
     endpoints = config["PUSH_ENDPOINTS"]
@@ -240,7 +240,7 @@ def audit_group():
 @with_appcontext
 def audit_verify():
     """Check every case's hash chain and the newest checkpoint; exit 1 when anything is wrong."""
-    from .services import audit
+    from .services.oversight import audit
 
     report = audit.verify()
     for p in report["problems"]:
@@ -257,7 +257,7 @@ def audit_verify():
 @with_appcontext
 def audit_checkpoint():
     """Record a digest over every case's chain head (also taken by `windowsvc sweep`)."""
-    from .services import audit
+    from .services.oversight import audit
 
     try:
         saved = audit.checkpoint()
@@ -277,7 +277,7 @@ def sweep_command(every):
     ratings, checkpoint."""
     import time
 
-    from .services import sweep
+    from .services.admin import sweep
 
     while True:
         report = sweep.run()
@@ -316,9 +316,10 @@ def calendar_load(path, by):
 
     PATH is JSON: {"years": [...], "holidays": [...], "workdays": [...], "note": "..."}.
     """
-    from .services import calendar, calendar_admin
-    from .services.errors import Invalid
-    from .services.records import Actor
+    from .platform.errors import Invalid
+    from .services.calendar import notices as calendar_admin
+    from .services.calendar import working as calendar
+    from .services.cases.records import Actor
 
     try:
         text = path.read_text("utf-8")
@@ -345,7 +346,7 @@ def calendar_load(path, by):
 @with_appcontext
 def calendar_coverage():
     """Which years are official, and how much open work is still provisional."""
-    from .services import calendar_admin
+    from .services.calendar import notices as calendar_admin
 
     report = calendar_admin.coverage()
     for year in report["years"]:

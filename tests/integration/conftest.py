@@ -46,8 +46,8 @@ def decide(app):
     from windowsvc import clock
     from windowsvc.db import write_transaction
     from windowsvc.models import Application, Step
-    from windowsvc.services import tasks
-    from windowsvc.services.records import Actor
+    from windowsvc.services.cases.records import Actor
+    from windowsvc.services.queue import tasks
 
     def _open_steps(number):
         with app.app_context():

@@ -11,7 +11,7 @@ import sys
 
 from tests.factories import bearer, intake_body
 from windowsvc import create_app
-from windowsvc.services import intake
+from windowsvc.services.cases import intake
 
 
 def main(key):

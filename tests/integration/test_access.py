@@ -17,7 +17,7 @@ class TestAuthentication:
         assert client.get("/api/v1/applications", headers=bearer("wsv_nope")).status_code == 401
 
     def test_a_revoked_token_is_401(self, app, client):
-        from windowsvc.services import credentials
+        from windowsvc.services.admin import credentials
 
         with app.app_context():
             principal, token = credentials.create("window", "临时窗口")
@@ -32,7 +32,7 @@ class TestAuthentication:
         from sqlalchemy import text
 
         from windowsvc.extensions import db
-        from windowsvc.services import credentials
+        from windowsvc.services.admin import credentials
 
         app.config["AUTH_CACHE_SECONDS"] = cache_seconds
         with app.app_context():
@@ -58,7 +58,7 @@ class TestAuthentication:
     def test_a_lookup_overtaken_by_a_revocation_here_does_not_remember_the_token(
         self, app, client, monkeypatch
     ):
-        from windowsvc.services import credentials
+        from windowsvc.services.admin import credentials
 
         app.config["AUTH_CACHE_SECONDS"] = 3600
         with app.app_context():
@@ -84,7 +84,7 @@ class TestAuthentication:
 
     def test_tokens_are_stored_hashed(self, app):
         from windowsvc.models import Principal
-        from windowsvc.services import credentials
+        from windowsvc.services.admin import credentials
 
         with app.app_context():
             _principal, token = credentials.create("oversight", "监察员")
@@ -115,7 +115,7 @@ class TestRoles:
     def test_a_department_lists_the_cases_it_has_a_step_in_that_another_leads(
         self, app, client, submit, frozen_clock
     ):
-        from windowsvc.services import credentials
+        from windowsvc.services.admin import credentials
 
         with app.app_context():
             zrzy = credentials.create("backoffice", "规划系统", "zrzy")[1]

@@ -46,7 +46,7 @@ class TestAccessRecords:
 class TestNotices:
     def test_notices_carry_their_delivery_status(self, app, client, tokens, submit, tmp_path):
         from windowsvc.adapters.push import LogNotifier
-        from windowsvc.services import dispatch
+        from windowsvc.services.queue import dispatch
 
         number = submit().json["number"]
         pending = client.get(

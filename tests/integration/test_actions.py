@@ -211,7 +211,7 @@ class TestProcessingActions:
         assert act(number, "archive").status_code == 409
 
     def test_a_parallel_item_may_be_extended_by_fifteen_days(self, app, submit, act, frozen_clock):
-        from windowsvc.services import credentials
+        from windowsvc.services.admin import credentials
 
         with app.app_context():  # the leading department's head approves (a zjj case)
             zjj_supervisor = credentials.create("supervisor", "住建局长", "zjj")[1]

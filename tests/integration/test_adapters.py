@@ -132,7 +132,7 @@ class TestPushDepartments:
         self, app, client, tokens, serve, submit, frozen_clock
     ):
         from windowsvc.adapters.push import HttpDepartmentPush
-        from windowsvc.services import dispatch
+        from windowsvc.services.queue import dispatch
 
         department, received = _department_server(
             {"outcome": "approve", "comment": "审查通过", "result": {"licence_no": "JY13301000001"}}
@@ -154,7 +154,7 @@ class TestPushDepartments:
         self, app, client, tokens, serve, submit, frozen_clock
     ):
         from windowsvc.adapters.push import HttpDepartmentPush
-        from windowsvc.services import dispatch
+        from windowsvc.services.queue import dispatch
 
         department, received = _department_server(500)
         pusher = {"scjg": HttpDepartmentPush(serve(department).url + "/tasks", retries=0)}
@@ -171,7 +171,7 @@ class TestPushDepartments:
     def test_an_incomplete_answer_is_a_failure_of_that_task_not_of_the_dispatcher(
         self, app, client, tokens, submit, frozen_clock
     ):
-        from windowsvc.services import dispatch
+        from windowsvc.services.queue import dispatch
 
         class DenyWithoutReason:
             def handle(self, task):
@@ -188,7 +188,7 @@ class TestPushDepartments:
 class TestOutbox:
     def test_notices_are_written_with_the_change_and_delivered_once(self, app, submit, tmp_path):
         from windowsvc.adapters.push import LogNotifier
-        from windowsvc.services import dispatch
+        from windowsvc.services.queue import dispatch
 
         number = submit(intake_body(materials=FOOD_REQUIRED[:2])).json["number"]
         log = tmp_path / "notices.jsonl"
@@ -205,7 +205,8 @@ class TestOutbox:
         self, app, submit, frozen_clock, tmp_path
     ):
         from windowsvc.adapters.push import LogNotifier
-        from windowsvc.services import dispatch, outbox
+        from windowsvc.platform import outbox
+        from windowsvc.services.queue import dispatch
 
         submit()
         with app.app_context():
@@ -217,7 +218,7 @@ class TestOutbox:
 
     def test_a_failed_delivery_is_retried_with_backoff(self, app, submit, frozen_clock, tmp_path):
         from windowsvc.adapters.push import LogNotifier
-        from windowsvc.services import dispatch
+        from windowsvc.services.queue import dispatch
 
         class Broken:
             def send(self, message):
@@ -235,7 +236,7 @@ class TestOutbox:
     ):
         from windowsvc.extensions import db
         from windowsvc.models import OutboxMessage
-        from windowsvc.services import outbox
+        from windowsvc.platform import outbox
 
         submit()
         with app.app_context():

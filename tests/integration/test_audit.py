@@ -10,8 +10,8 @@ from tests.factories import bearer, intake_body
 from windowsvc.db import write_transaction
 from windowsvc.extensions import db
 from windowsvc.models import Application, AuditCheckpoint, Event
-from windowsvc.services import audit
-from windowsvc.services.records import SYSTEM, record
+from windowsvc.services.cases.records import SYSTEM, record
+from windowsvc.services.oversight import audit
 
 APPEND_ONLY = ("events", "audit_checkpoints")
 

@@ -26,7 +26,7 @@ def server(served):
 @pytest.fixture
 def departments(app, tokens):
     """Backoffice tokens for the three departments of the parallel item."""
-    from windowsvc.services import credentials
+    from windowsvc.services.admin import credentials
 
     made = {"zjj": tokens["zjj"]}
     with app.app_context():

@@ -11,7 +11,7 @@ class TestDeemedAcceptance:
     def test_a_submission_is_deemed_accepted_on_the_sixth_working_day(
         self, app, client, tokens, submit, frozen_clock
     ):
-        from windowsvc.services import sweep
+        from windowsvc.services.admin import sweep
 
         number = submit(intake_body(channel="online")).json["number"]  # Monday 2026-03-02
         move_to(frozen_clock, dt.date(2026, 3, 9))  # the 5th working day after receipt
@@ -30,7 +30,8 @@ class TestDeemedAcceptance:
         self, app, client, tokens, submit, act, frozen_clock
     ):
         from windowsvc.adapters.push import LogNotifier
-        from windowsvc.services import dispatch, sweep
+        from windowsvc.services.admin import sweep
+        from windowsvc.services.queue import dispatch
 
         number = submit(intake_body(channel="online", materials=FOOD_REQUIRED[:4])).json["number"]
         act(number, "request_correction", {"missing": FOOD_REQUIRED[4:]})
@@ -44,7 +45,7 @@ class TestDeemedAcceptance:
     def test_a_correction_notice_never_delivered_does_not_stop_the_clock(
         self, app, client, tokens, submit, act, frozen_clock
     ):
-        from windowsvc.services import sweep
+        from windowsvc.services.admin import sweep
 
         number = submit(intake_body(channel="online", materials=FOOD_REQUIRED[:4])).json["number"]
         act(number, "request_correction", {"missing": FOOD_REQUIRED[4:]})
@@ -57,7 +58,7 @@ class TestDeemedAcceptance:
     def test_a_window_correction_is_handed_over_on_the_spot(
         self, app, client, tokens, submit, frozen_clock
     ):
-        from windowsvc.services import sweep
+        from windowsvc.services.admin import sweep
 
         number = submit(intake_body(materials=FOOD_REQUIRED[:4])).json["number"]
         move_to(frozen_clock, dt.date(2026, 3, 20))
@@ -94,13 +95,13 @@ class TestSpecialProcedure:
     def test_a_department_correction_pauses_the_clock_until_the_supplement(
         self, app, client, tokens, submit, act, frozen_clock
     ):
-        from windowsvc.services import tasks
-        from windowsvc.services.records import Actor
+        from windowsvc.services.cases.records import Actor
+        from windowsvc.services.queue import claims, tasks
 
         number = submit().json["number"]
         scjg = Actor(None, "scjg", "backoffice", "scjg")
         with app.app_context():
-            [task] = tasks.fetch_and_lock(scjg, tasks.Lease("w", 1, 600))
+            [task] = claims.fetch_and_lock(scjg, claims.Lease("w", 1, 600))
             tasks.complete(task["id"], scjg, "w", "correction", missing=["food_safety_rules"])
         move_to(frozen_clock, dt.date(2026, 3, 4))
         back = act(number, "supplement", {"materials": ["food_safety_rules"]}).json
@@ -112,13 +113,13 @@ class TestSpecialProcedure:
         self, app, submit, act, frozen_clock
     ):
         from windowsvc.models import Application
-        from windowsvc.services import tasks
-        from windowsvc.services.records import Actor
+        from windowsvc.services.cases.records import Actor
+        from windowsvc.services.queue import claims, tasks
 
         number = submit().json["number"]  # Monday 03-02
         scjg = Actor(None, "scjg", "backoffice", "scjg")
         with app.app_context():
-            [task] = tasks.fetch_and_lock(scjg, tasks.Lease("w", 1, 600))
+            [task] = claims.fetch_and_lock(scjg, claims.Lease("w", 1, 600))
             tasks.complete(task["id"], scjg, "w", "correction", missing=["food_safety_rules"])
         frozen_clock.moment += dt.timedelta(days=14)  # two weeks waiting for the applicant
         act(number, "withdraw", {"reason": "申请人撤回"})
@@ -179,7 +180,7 @@ class TestStoredCalendar:
 
 class TestSweep:
     def test_a_sweep_runs_every_timer_and_is_idempotent(self, app, submit, frozen_clock):
-        from windowsvc.services import sweep
+        from windowsvc.services.admin import sweep
 
         submit(intake_body(channel="online"))
         move_to(frozen_clock, dt.date(2026, 3, 10))

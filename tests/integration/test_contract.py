@@ -161,7 +161,7 @@ class TestCatalog:
 
 
 def _window(app):
-    from windowsvc.services import credentials
+    from windowsvc.services.admin import credentials
 
     with app.app_context():
         return credentials.create("window", "另一窗口")[1]

@@ -168,7 +168,7 @@ class TestIdempotency:
     def test_a_duplicate_while_the_first_attempt_still_runs_is_409(
         self, client, submit, tokens, monkeypatch
     ):
-        from windowsvc.services import intake
+        from windowsvc.services.cases import intake
 
         prepare, inside, release = intake._prepare, threading.Event(), threading.Event()
 
@@ -229,7 +229,7 @@ class TestIdempotency:
         second case: it answers with the first one's receipt."""
         from contextlib import nullcontext
 
-        from windowsvc.services import intake
+        from windowsvc.services.cases import intake
 
         prepare, meanwhile = intake._prepare, []
 
@@ -261,7 +261,7 @@ class TestIdempotency:
         from windowsvc.extensions import db
         from windowsvc.models import IdempotencyKey, Principal
         from windowsvc.security import token_hash
-        from windowsvc.services.intake import request_fingerprint
+        from windowsvc.services.cases.intake import request_fingerprint
 
         with app.app_context():
             principal = Principal.query.filter_by(token_hash=token_hash(tokens["window"])).one()
@@ -362,7 +362,7 @@ class TestDeferredMaterials:
     ):
         import datetime as dt
 
-        from windowsvc.services import sweep
+        from windowsvc.services.admin import sweep
 
         _credit_records(app, {})
         number = submit(self._body()).json["number"]

@@ -186,7 +186,7 @@ def world(app, client, tokens, submit, act, conclude, rate):
     """The objects of the matrix, each principal's token, and two rated cases with work orders."""
     from windowsvc.db import write_transaction
     from windowsvc.models import Application
-    from windowsvc.services import credentials
+    from windowsvc.services.admin import credentials
 
     with app.app_context():
         extra = {

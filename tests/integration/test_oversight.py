@@ -21,7 +21,8 @@ from tests.factories import (
 from windowsvc import clock
 from windowsvc.extensions import db
 from windowsvc.models import Application, CatalogItem, Event
-from windowsvc.services import credentials, oversight
+from windowsvc.services.admin import credentials
+from windowsvc.services.oversight import warnings as oversight
 
 # FOOD accepted on Monday 2 March 2026: promised 5 working days → Monday 9 March, legal 20 →
 # Monday 30 March; its first step (3 working days) is due Thursday 5 March. No holiday in March.

@@ -253,7 +253,7 @@ class TestClocksAcrossTheYearBoundary:
     def test_deemed_acceptance_waits_for_the_recounted_notice_limit(
         self, app, client, tokens, submit, frozen_clock
     ):
-        from windowsvc.services import sweep
+        from windowsvc.services.admin import sweep
 
         move_to(frozen_clock, dt.date(2026, 12, 28))  # Monday: an online submission
         number = submit(intake_body(channel="online")).json["number"]
@@ -340,7 +340,7 @@ class TestSelfHealing:
         """A deadline counted on the old calendar and committed after the load's recount."""
         from windowsvc.db import write_transaction
         from windowsvc.models import CalendarDay, CalendarState, CalendarYear
-        from windowsvc.services import sweep
+        from windowsvc.services.admin import sweep
 
         number = submit().json["number"]
         with app.app_context(), write_transaction() as session:
@@ -412,7 +412,7 @@ class TestLateDecember:
     def test_no_endpoint_that_counts_dates_answers_5xx(
         self, app, client, tokens, submit, act, decide, rate, frozen_clock
     ):
-        from windowsvc.services import sweep
+        from windowsvc.services.admin import sweep
 
         statuses = []
 
@@ -490,7 +490,7 @@ class TestRecountUnderConcurrency:
         """The recount reads without a lock first: that read must write nothing."""
         from sqlalchemy import create_engine, text
 
-        from windowsvc.services import recount
+        from windowsvc.services.calendar import recount
 
         number = submit().json["number"]
         counted = recount.recount_case
@@ -522,8 +522,8 @@ class TestRecountUnderConcurrency:
     ):
         from windowsvc.adapters.calendar import ChineseWorkingCalendar, NoticeCalendar
         from windowsvc.extensions import db
-        from windowsvc.services.calendar import working_calendar
-        from windowsvc.services.context import adapters
+        from windowsvc.platform.context import adapters
+        from windowsvc.services.calendar.working import working_calendar
 
         load_2027(client, tokens)
         with app.app_context():

@@ -19,7 +19,7 @@ from tests.factories import (
     intake_body,
     move_to,
 )
-from windowsvc.services import credentials, sweep
+from windowsvc.services.admin import credentials, sweep
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tests.factories import PARALLEL, PARALLEL_REQUIRED, bearer, intake_body, move_to
 from windowsvc.extensions import db
 from windowsvc.models import Application, Event, OutboxMessage, Principal, Rating
-from windowsvc.services import sweep
+from windowsvc.services.admin import sweep
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from tests.factories import bearer, move_to
 from windowsvc.extensions import db
 from windowsvc.models import Event, OutboxMessage, Rating
-from windowsvc.services import credentials
+from windowsvc.services.admin import credentials
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
 

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.usefixtures("frozen_clock")
 @pytest.fixture
 def desks(app, tokens):
     """Tokens of every role in `tokens`, plus zrzy and xfjy back offices and a zjj supervisor."""
-    from windowsvc.services import credentials
+    from windowsvc.services.admin import credentials
 
     made = dict(tokens)
     with app.app_context():

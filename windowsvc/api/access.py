@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from ..services import access
+from ..services.oversight import access
 from .auth import allow
 from .schemas import ID_RANGE, LocalDateTime, Page
 from .smorest import Blueprint

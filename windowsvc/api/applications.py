@@ -4,15 +4,10 @@ from flask import jsonify, make_response, request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from ..platform.errors import PreconditionFailed, PreconditionRequired, ServiceError
 from ..rules.warnings import LEVELS
-from ..services import actions, applications, intake
-from ..services.errors import PreconditionFailed, PreconditionRequired, ServiceError
-from ..workflows.lifecycle import (
-    DELIVERY_METHODS,
-    LIFECYCLE,
-    LONGEST_EXTENSION,
-    SUSPENSION_KINDS,
-)
+from ..services.cases import actions, applications, intake
+from ..workflows.lifecycle import DELIVERY_METHODS, LIFECYCLE, LONGEST_EXTENSION, SUSPENSION_KINDS
 from .auth import allow, current_actor
 from .schemas import (
     CHANNELS,

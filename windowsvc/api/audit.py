@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from ..services import audit
+from ..services.oversight import audit
 from .auth import allow
 from .smorest import Blueprint
 

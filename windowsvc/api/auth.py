@@ -2,8 +2,8 @@
 
 from flask import current_app, g, request
 
-from ..services import credentials
-from ..services.errors import ServiceError
+from ..platform.errors import ServiceError
+from ..services.admin import credentials
 
 PUBLIC = "public"
 # Endpoints of libraries (OpenAPI JSON, docs UI, static files) are public by nature.

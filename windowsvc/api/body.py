@@ -18,7 +18,7 @@ from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
-from ..services.errors import Invalid
+from ..platform.errors import Invalid
 
 MAX_DEPTH = 64
 MAX_INTEGER_DIGITS = 20  # 2**64 has 20 digits: no id, count or duration of ours is longer

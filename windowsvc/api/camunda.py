@@ -11,8 +11,8 @@ from datetime import datetime
 from flask import Blueprint, jsonify, request
 
 from .. import clock
-from ..services import tasks
-from ..services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from ..platform.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from ..services.queue import claims, tasks
 from ..workflows import GuardViolation
 from ..workflows.step import OUTCOMES
 from . import body
@@ -185,11 +185,11 @@ def fetch_and_lock():
         lock = _millis(topic.get("lockDuration"), "lockDuration", minimum=1)
         if lock is None:
             raise CamundaError(400, "'lockDuration' is required for every topic")
-        leases.append(tasks.Lease(worker_id, max_tasks, lock, (topic["topicName"],)))
+        leases.append(claims.Lease(worker_id, max_tasks, lock, (topic["topicName"],)))
     wait = _millis(data.get("asyncResponseTimeout"), "asyncResponseTimeout") or 0
     if max_tasks == 0 or not leases:
         return jsonify([])
-    claimed = tasks.fetch_and_lock(current_actor(), leases, min(wait, MAX_ASYNC_SECONDS))
+    claimed = claims.fetch_and_lock(current_actor(), leases, min(wait, MAX_ASYNC_SECONDS))
     return jsonify([external_task(t) for t in claimed])
 
 

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from ..services import catalog
+from ..services.admin import catalog
 from .auth import PUBLIC, allow
 from .smorest import Blueprint
 

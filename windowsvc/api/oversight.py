@@ -6,7 +6,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from ..rules.scoping import confined_to
 from ..rules.warnings import LEVELS
-from ..services import indicators, oversight
+from ..services.oversight import indicators
+from ..services.oversight import warnings as oversight
 from .auth import allow, current_actor
 from .schemas import provisional_flag
 from .smorest import Blueprint

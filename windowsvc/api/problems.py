@@ -8,7 +8,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from ..services.errors import ServiceError
+from ..platform.errors import ServiceError
 from ..workflows import ActionNotAllowed, GuardViolation
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
 from .auth import current_actor

@@ -4,7 +4,8 @@ from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields, validate
 
 from ..rules.ratings import VERDICTS
-from ..services import rating_indicators, ratings
+from ..services.ratings import indicators as rating_indicators
+from ..services.ratings import ratings
 from .auth import PUBLIC, allow
 from .oversight import StatsArgs, stats_answer
 from .schemas import ID_PATH, RatingOut

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from ..clock import SHANGHAI
 from ..rules.ratings import VERDICTS
-from ..services import rectification_views, rectifications
+from ..services.ratings import rectification_views, rectifications
 from ..workflows.rectification import RECTIFICATION
 from .applications import NoBody
 from .auth import allow, current_actor

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from ..extensions import limiter
-from ..services import status
+from ..services.cases import status
 from .auth import PUBLIC, allow
 from .schemas import NUMBER_DOC, LocalDateTime, RatingOut, provisional_flag
 from .smorest import Blueprint

@@ -3,8 +3,8 @@
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from ..services import tasks
-from ..services.applications import present_step
+from ..services.cases.applications import present_step
+from ..services.queue import claims, tasks
 from ..workflows.step import OUTCOMES
 from .applications import StepOut
 from .auth import allow, current_actor
@@ -102,10 +102,10 @@ class FetchAndLock(MethodView):
     @blp.response(200, TaskOut(many=True))
     def post(self, body):
         """Lock up to max_tasks steps of the caller's department (long poll with wait_seconds)."""
-        lease = tasks.Lease(
+        lease = claims.Lease(
             body["worker_id"], body["max_tasks"], body["lock_seconds"], tuple(body["topics"])
         )
-        return tasks.fetch_and_lock(current_actor(), lease, body["wait_seconds"])
+        return claims.fetch_and_lock(current_actor(), lease, body["wait_seconds"])
 
 
 @blp.route("/tasks/<task_id>/complete")

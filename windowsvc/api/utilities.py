@@ -5,10 +5,11 @@ from flask import jsonify
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from ..platform import health
+from ..platform.errors import Invalid
 from ..rules.deadlines import EARLIEST, LATEST, MAX_WORKING_DAYS
-from ..services import calendar_admin, health
-from ..services.calendar import due_after, provisional_note
-from ..services.errors import Invalid
+from ..services.calendar import notices as calendar_admin
+from ..services.calendar.working import due_after, provisional_note
 from .auth import PUBLIC, allow, current_actor
 from .problems import problem
 from .smorest import Blueprint

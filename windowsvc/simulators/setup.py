@@ -9,7 +9,7 @@ from .. import clock
 from ..db import write_transaction
 from ..extensions import db
 from ..models import CatalogItem, Department, Principal
-from ..services import credentials
+from ..services.admin import credentials
 from .departments import Behaviour, CamundaDepartment, NativeDepartment
 from .window import SimulatedWindow
 

@@ -1,0 +1,1 @@
+"""Plumbing every feature uses: app context, errors, paging, outbox, wake-ups, health."""

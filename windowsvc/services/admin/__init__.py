@@ -1,0 +1,1 @@
+"""Administration: credentials, the catalog, the timers (sweep)."""

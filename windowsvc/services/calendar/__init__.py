@@ -1,0 +1,1 @@
+"""The working-day calendar as services see it; notices and the recount."""

@@ -1,0 +1,32 @@
+"""Finding a case by its acceptance number: normalised and checked before any lookup, and for
+citizens only together with the query code (a leaf module: cases and ratings both use it)."""
+
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import Application
+from ...platform.context import setting
+from ...platform.errors import BadNumber, NotFound
+from ...rules import acceptance_number
+from ...security import query_code_matches
+
+NOT_FOUND = "未查到办件: 请核对受理号和查询密码 (no application matches this number and code)"
+
+
+def parse_number(text: str) -> str:
+    """The normalised number, or BadNumber (400) before any lookup is made."""
+    try:
+        return acceptance_number.parse(text).text
+    except acceptance_number.InvalidNumber as exc:
+        raise BadNumber(str(exc)) from exc
+
+
+def authenticate(number_text: str, query_code: str) -> Application:
+    """The application matching number and code; the same NotFound for either being wrong."""
+    number = parse_number(number_text)
+    application = db.session.scalar(select(Application).where(Application.number == number))
+    if application is None or not query_code_matches(
+        setting("SECRET_KEY"), number, query_code, application.query_code_hash
+    ):
+        raise NotFound(NOT_FOUND)
+    return application

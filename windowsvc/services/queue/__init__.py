@@ -1,0 +1,1 @@
+"""The task queue: back-office systems fetch, lock and report; push departments."""

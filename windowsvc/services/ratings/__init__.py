@@ -1,0 +1,1 @@
+"""好差评: ratings, the rectification loop, rating indicators."""
