@@ -12,3 +12,26 @@ timeout = 60
 graceful_timeout = 20
 accesslog = "-"
 errorlog = "-"
+
+# Logs: one JSON object per line, like the app's own (windowsvc/logs.py). The access line's
+# message is the request in brief; its fields come from gunicorn's atoms, plus the request id,
+# the case and the principal the app left in the environ. logconfig_dict replaces gunicorn's
+# handlers on gunicorn.error and gunicorn.access; the app finds the root handler already
+# formatting JSON and adds none.
+access_log_format = "%(m)s %(U)s %(s)s"
+_JSON_STREAM = {"class": "logging.StreamHandler", "formatter": "json"}
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "windowsvc.logs.JsonFormatter"}},
+    "handlers": {
+        "access": {**_JSON_STREAM, "stream": "ext://sys.stdout"},
+        "errors": {**_JSON_STREAM, "stream": "ext://sys.stderr"},
+    },
+    "root": {"level": os.environ.get("WINDOWSVC_LOG_LEVEL", "INFO"), "handlers": ["errors"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["errors"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["access"], "propagate": False},
+        "transitions": {"level": "WARNING"},
+    },
+}

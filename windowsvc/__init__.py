@@ -1,7 +1,5 @@
 """windowsvc — a one-window (一窗受理) government service workflow engine."""
 
-import logging
-
 from flask import Flask
 
 __version__ = "0.1.0"
@@ -9,7 +7,7 @@ __version__ = "0.1.0"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: configuration, database, adapters, API and CLI. Nothing at import time."""
-    from . import api, cli, clock
+    from . import api, cli, clock, logs
     from .adapters import evidence
     from .adapters.calendar import ChineseWorkingCalendar, NoticeCalendar
     from .api.body import BodyFlask
@@ -20,7 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app = BodyFlask(__name__)
     load_config(app, config)
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    logs.configure(app.config["LOG_LEVEL"])
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     limiter.init_app(app)
@@ -39,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
             float(app.config["EVIDENCE_TIMEOUT"]),
         ),
     )
+    logs.init_app(app)  # before the API's hooks, so that even a refused request has its id
     api.register(app)
     cli.register(app)
     return app
