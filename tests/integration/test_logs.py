@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import bearer
+from tests.factories import bearer
 from windowsvc import create_app
 from windowsvc.api.auth import allow
 from windowsvc.logs import JsonFormatter
