@@ -308,7 +308,9 @@ class TestKilledWorkerDuringCompletion:
         killed = under_kills(live_server, outcome, list(held), complete)
         accepted = {t for t, r in outcome.answered.items() if r.status_code == 204}
         cut_off = set(held) - accepted
-        assert len(killed) == KILLS
+        # the load may end before the last kill (a killed worker's connections fail fast): at
+        # least one worker died under it, and something was cut off, or nothing was tested
+        assert 1 <= len(killed) <= KILLS
         assert cut_off, "no completion was in flight when the workers died: nothing was tested"
 
         # a retry is answered 204 (the first attempt never committed) or 409 (it did)

@@ -118,6 +118,15 @@ class WorkflowDefinition:
             offered.append(t["trigger"])
         return offered
 
+    def destination(self, trigger: str, source: str) -> str:
+        """Where ``trigger`` leads from ``source`` (its first branch): for the paths that write a
+        state in bulk SQL instead of firing the machine on a loaded row."""
+        for t in self.transitions:
+            sources = t["source"] if isinstance(t["source"], list) else [t["source"]]
+            if t["trigger"] == trigger and source in sources:
+                return source if t["dest"] == "=" else t["dest"]
+        raise ActionNotAllowed(trigger, source, self.allowed(source))
+
     def fire(self, trigger: str, model, **kwargs) -> str:
         """Fire ``trigger`` on ``model`` (anything with a ``state``); return the new state.
 

@@ -96,3 +96,8 @@ TRANSITIONS = [
 ]
 
 STEP = WorkflowDefinition("step", "pending", STATES, TRANSITIONS)
+# The Core fast paths (fetch-and-lock, the sweep's lease release) write states in bulk; they take
+# them from the machine: a claim is its `fetch`, a lapsed lease goes back as an `unlock` would.
+FETCHABLE = STEP.initial
+LOCKED = STEP.destination("fetch", FETCHABLE)
+RELEASED = STEP.destination("unlock", LOCKED)

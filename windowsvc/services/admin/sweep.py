@@ -25,6 +25,7 @@ from ...platform.wakeup import announce
 from ...rules.deadlines import add_working_days
 from ...rules.deeming import NOTICE_DAYS
 from ...workflows.lifecycle import LIFECYCLE, OPEN_AFTER_ACCEPTANCE, outstanding_deferrals
+from ...workflows.step import LOCKED, RELEASED
 from ..calendar import recount
 from ..calendar.working import working_calendar
 from ..cases import steps
@@ -196,13 +197,13 @@ def release_expired_leases() -> int:
         now = clock.now()
         departments = set(
             db.session.scalars(
-                select(Step.department).where(Step.state == "locked", Step.lock_expires_at <= now)
+                select(Step.department).where(Step.state == LOCKED, Step.lock_expires_at <= now)
             )
         )
         result = db.session.execute(
             update(Step)
-            .where(Step.state == "locked", Step.lock_expires_at <= now)
-            .values(state="pending", lock_owner=None, lock_expires_at=None, available_at=now)
+            .where(Step.state == LOCKED, Step.lock_expires_at <= now)
+            .values(state=RELEASED, lock_owner=None, lock_expires_at=None, available_at=now)
             .execution_options(synchronize_session=False)
         )
         for department in departments:

@@ -17,6 +17,7 @@ from ...db import is_postgres, write_transaction
 from ...extensions import db
 from ...models import Application, Step
 from ...platform.wakeup import WAKEUP
+from ...workflows.step import FETCHABLE, LOCKED
 from ..cases.records import Actor
 from ..oversight import access
 
@@ -104,12 +105,12 @@ def _candidates(with_topics: bool):
     department, now = bindparam("department"), bindparam("now")
     pending = select(_STEPS.c.id).where(
         _STEPS.c.department == department,
-        _STEPS.c.state == "pending",
+        _STEPS.c.state == FETCHABLE,
         _STEPS.c.available_at <= now,
     )
     expired = select(_STEPS.c.id).where(
         _STEPS.c.department == department,
-        _STEPS.c.state == "locked",
+        _STEPS.c.state == LOCKED,
         _STEPS.c.lock_expires_at <= now,
     )
     if with_topics:
@@ -144,7 +145,7 @@ _CLAIM = (
     update(_STEPS)
     .where(_STEPS.c.id.in_(bindparam("ids", expanding=True)))
     .values(
-        state="locked",
+        state=LOCKED,
         lock_owner=bindparam("worker_id"),
         lock_expires_at=bindparam("lock_expires_at", type_=_STEPS.c.lock_expires_at.type),
         attempt=_STEPS.c.attempt + 1,

@@ -14,7 +14,7 @@ from ...platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ...platform.wakeup import announce
 from ...rules import materials
 from ...rules.scoping import confined_to, may_reach
-from ...workflows.step import STEP, lease_refusal
+from ...workflows.step import LOCKED, STEP, lease_refusal
 from ..cases import steps as stages
 from ..cases.actions import department_correction
 from ..cases.applications import lock as lock_application
@@ -167,7 +167,7 @@ def unlock(task_id, actor: Actor, worker_id: str | None = None) -> None:
         _application, step = _locked_for_change(task_id, actor)
         if worker_id is not None:
             _require_lease(step, worker_id)
-        elif step.state != "locked":
+        elif step.state != LOCKED:
             raise Conflict(f"任务 {step.id} 未被锁定")
         STEP.fire("unlock", step)
         step.lock_owner = step.lock_expires_at = None
