@@ -92,6 +92,7 @@ class TestProbes:
         try:
             response = client.get("/readyz")
             assert response.status_code == 503 and "windowsvc init" in response.json["detail"]
+            assert response.headers["Retry-After"] == "5"
         finally:  # the PostgreSQL database is shared by the whole session
             with app.app_context():
                 db.session.execute(

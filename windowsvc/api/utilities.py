@@ -150,5 +150,5 @@ def readyz():
     """The database is reachable and migrated to head."""
     ok, detail = health.database_ready()
     if not ok:
-        return problem(503, "Not ready", detail)
+        return problem(503, "Not ready", detail, headers={"Retry-After": "5"})
     return jsonify(status="ready", database=detail)
