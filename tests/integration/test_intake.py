@@ -229,7 +229,7 @@ class TestIdempotency:
         second case: it answers with the first one's receipt."""
         from contextlib import nullcontext
 
-        from windowsvc.services.cases import intake
+        from windowsvc.services.cases import idempotency, intake
 
         prepare, meanwhile = intake._prepare, []
 
@@ -240,7 +240,7 @@ class TestIdempotency:
                     meanwhile[0] = pool.submit(submit, key="lost").result(WAIT_SECONDS)
             return prepare(body)
 
-        monkeypatch.setattr(intake, "key_claim", lambda *_: nullcontext(True))
+        monkeypatch.setattr(idempotency, "claim", lambda *_: nullcontext(True))
         monkeypatch.setattr(intake, "_prepare", slow_prepare)
         response = submit(key="lost")
         other = meanwhile[0]
@@ -261,7 +261,7 @@ class TestIdempotency:
         from windowsvc.extensions import db
         from windowsvc.models import IdempotencyKey, Principal
         from windowsvc.security import token_hash
-        from windowsvc.services.cases.intake import request_fingerprint
+        from windowsvc.services.cases.idempotency import fingerprint as request_fingerprint
 
         with app.app_context():
             principal = Principal.query.filter_by(token_hash=token_hash(tokens["window"])).one()

@@ -3,11 +3,11 @@
 from ... import clock
 from ...catalog.versions import item_of
 from ...db import write_transaction
-from ...platform.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from ...platform.errors import Forbidden, Invalid, NotFound, PreconditionFailed
 from ...rules import materials
 from ...workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
 from ..calendar.working import due_after
-from . import clocks, steps
+from . import clocks, corrections, steps
 from .applications import conclude, find, present, touch
 from .records import SYSTEM, Actor, record, transition
 
@@ -34,10 +34,6 @@ def _fire(application, actor, trigger, event_type, details=None, **kwargs):
     transition(LIFECYCLE, application, trigger, event_type, by=actor, details=details, **kwargs)
 
 
-def _set_detail(application, key, value):
-    application.details = {**(application.details or {}), key: value}
-
-
 def _codes_to_materials(application, codes, field):
     named, unknown = materials.name_materials(item_of(application).definition, codes)
     if unknown:
@@ -49,42 +45,11 @@ def _accept(application, actor):
     steps.accept_and_start(application, actor)
 
 
-def correction_notice(application, actor, missing, note, on_the_spot=False):
-    """一次性告知: move to correction with the whole list of what is missing (Art 32).
-
-    At the window the notice is handed over on the spot; otherwise it is delivered through the
-    outbox, and its delivery time is what the 5-working-day rule is judged on.
-    """
-    before = application.state
-    application.missing = missing
-    LIFECYCLE.fire("request_correction", application, missing=missing)
-    now = clock.now().isoformat()
-    event = record(
-        application,
-        "application.correction_requested",
-        by=actor,
-        from_state=before,
-        to_state=application.state,
-        details={"missing": missing, "note": note, "on_the_spot": on_the_spot},
-    )
-    correction = {
-        "missing": missing,
-        "note": note,
-        "requested_at": now,
-        "notice_key": f"notice:{application.number}:{event.seq}",
-    }
-    if on_the_spot:
-        correction["delivered_at"], correction["delivered_by"] = now, "on_the_spot"
-    _set_detail(application, "correction", correction)
-    _set_detail(application, "correction_notices", 1)
-    application.correction_requested_at = clock.now()
-
-
 def _request_correction(application, actor, missing, note=""):
     listed = _codes_to_materials(application, missing, "missing")
     if not listed:
         raise Invalid("补正告知须一次性列明全部需补正的材料", {"missing": ["must not be empty"]})
-    correction_notice(application, actor, listed, note)
+    corrections.notice(application, actor, listed, note)
 
 
 def _supplement(application, actor, materials):
@@ -106,9 +71,9 @@ def _supplement(application, actor, materials):
         return
     _fire(application, actor, "supplement", "application.supplemented", details)
     if application.state != before and application.state == "in_progress":
-        _set_detail(application, "correction_origin", None)
+        corrections.set_detail(application, "correction_origin", None)
         paused = clocks.resume(application)
-        _set_detail(
+        corrections.set_detail(
             application,
             "correction",
             {
@@ -151,7 +116,7 @@ def _refuse(application, actor, reason, rights_notice):
         reason=reason,
         rights_notice=rights_notice,
     )
-    _set_detail(application, "refusal", refusal)
+    corrections.set_detail(application, "refusal", refusal)
     conclude(application)
 
 
@@ -177,7 +142,7 @@ def _suspend(application, actor, reason, kind, expected_days):
         expected_days=expected_days,
     )
     earlier = (application.details or {}).get("suspensions", [])
-    _set_detail(application, "suspensions", [*earlier, entry])
+    corrections.set_detail(application, "suspensions", [*earlier, entry])
     clocks.pause(application)
 
 
@@ -202,7 +167,7 @@ def _resume(application, actor, result):
         to_state=application.state,
         details=current,
     )
-    _set_detail(application, "suspensions", suspensions)
+    corrections.set_detail(application, "suspensions", suspensions)
     if application.missing and application.details.get("correction_origin") == "department":
         # a department asked for materials during the procedure: the applicant is asked now
         transition(
@@ -236,7 +201,7 @@ def _extend(application, actor, days, reason, approver):
         due_date_provisional=application.due_date_provisional,
         legal_due_date_provisional=application.legal_due_date_provisional,
     )
-    _set_detail(application, "extension", entry)
+    corrections.set_detail(application, "extension", entry)
     record(
         application,
         "application.extended",
@@ -251,7 +216,7 @@ def _withdraw(application, actor, reason):
     entry = {"reason": reason, "at": clock.now().isoformat()}
     _fire(application, actor, "withdraw", "application.withdrawn", entry, reason=reason)
     steps.cancel_open_steps(application, "申请人撤回")
-    _set_detail(application, "withdrawal", entry)
+    corrections.set_detail(application, "withdrawal", entry)
     conclude(application)
 
 
@@ -266,7 +231,7 @@ def _deliver(application, actor, method, tracking=None):
         method=method,
         tracking=tracking,
     )
-    _set_detail(application, "delivery_record", entry)
+    corrections.set_detail(application, "delivery_record", entry)
 
 
 def _archive(application, actor):
@@ -285,37 +250,3 @@ HANDLERS = {
     "deliver": _deliver,
     "archive": _archive,
 }
-
-
-def department_correction(application, actor, step, missing, note):
-    """A department asks for materials after acceptance: the case waits for the applicant."""
-    merged = list(application.missing or []) + [
-        m for m in missing if m["code"] not in {x["code"] for x in application.missing or []}
-    ]
-    application.missing = merged
-    _set_detail(application, "correction_origin", "department")
-    _set_detail(
-        application,
-        "correction",
-        {
-            "missing": merged,
-            "note": note or "",
-            "requested_at": clock.now().isoformat(),
-            "by": step.department,
-        },
-    )
-    before = application.state
-    if application.state == "in_progress":
-        LIFECYCLE.fire("department_correction", application)
-        clocks.pause(application)
-    elif application.state not in ("correction", "suspended"):
-        raise Conflict(f"办件当前状态 {application.state} 不能要求补正")
-    # while suspended the request is kept; the case goes to correction when the procedure ends
-    record(
-        application,
-        "application.correction_requested",
-        by=actor,
-        from_state=before,
-        to_state=application.state,
-        details={"missing": missing, "note": note or "", "step": step.code},
-    )

@@ -1,28 +1,24 @@
 """收件 — intake: one application, one unified acceptance number, one query code."""
 
-import hashlib
-import json
 from dataclasses import dataclass
 
-from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from ... import clock, live_claims
+from ... import clock
 from ...adapters.evidence import EvidenceUnavailable
 from ...db import is_postgres, write_transaction
 from ...extensions import db
-from ...models import Application, IdempotencyKey, NumberSequence
+from ...models import Application, NumberSequence
 from ...platform.context import adapters, setting
 from ...platform.errors import Conflict, Invalid, Unavailable
 from ...rules import acceptance_number, materials
 from ...rules.identity import identity_problem
-from ...security import new_query_code, query_code_hash, seal_query_code, unseal_query_code
+from ...security import new_query_code, query_code_hash
 from ...workflows.lifecycle import LIFECYCLE
 from ..admin import catalog
 from ..calendar.working import due_after
-from . import steps
-from .actions import correction_notice
+from . import corrections, idempotency, steps
 from .applications import present
 from .records import Actor, record
 
@@ -47,94 +43,29 @@ def submit(actor: Actor, key: str, body: dict, render) -> IntakeResult:
     key row is written only in the transaction that creates the case. A crashed or disconnected
     attempt therefore leaves nothing behind but a freed claim, and the retry goes ahead at once.
     """
-    request_hash = request_fingerprint(body)
-    replay = _stored_response(actor, key, request_hash)
+    request_hash = idempotency.fingerprint(body)
+    replay = idempotency.stored_response(actor, key, request_hash)
     if replay is not None:
         return IntakeResult(replay, True)
-    with key_claim(actor.id, key) as running_alone:
+    with idempotency.claim(actor.id, key) as running_alone:
         if not running_alone:
             raise Conflict(KEY_IN_PROGRESS)
-        replay = _stored_response(actor, key, request_hash)  # finished just before the claim
+        replay = idempotency.stored_response(actor, key, request_hash)  # finished just before
         if replay is not None:
             return IntakeResult(replay, True)
         prepared = _prepare(body)  # outside calls: before the write transaction, never in it
         try:
             with write_transaction():
                 created = _create(actor, body, prepared, render)
-                _remember(actor, key, request_hash, created)
+                idempotency.remember(actor, key, request_hash, created)
         except IntegrityError:
             # the claim was lost (e.g. a database restart) and another attempt recorded the key
             # first: its case stands, this one was rolled back
-            replay = _stored_response(actor, key, request_hash)
+            replay = idempotency.stored_response(actor, key, request_hash)
             if replay is None:
                 raise
             return IntakeResult(replay, True)
         return IntakeResult(created, False)
-
-
-def key_claim(principal_id: int, key: str):
-    """The live claim an attempt holds on a principal's key while it runs."""
-    return live_claims.claim(f"intake:{principal_id}:{key}")
-
-
-def request_fingerprint(body: dict) -> str:
-    """A digest of the validated request, independent of key order and formatting."""
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _stored_response(actor, key, request_hash):
-    """The response recorded for the key, to replay; None when the key has not been used."""
-    row = db.session.get(IdempotencyKey, (actor.id, key), populate_existing=True)
-    if row is None or row.status != "done":
-        return None
-    if row.request_hash != request_hash:
-        raise Invalid(
-            "Idempotency-Key 已用于另一份内容不同的申请 (key reused with another body)",
-            {"Idempotency-Key": ["already used for a different request body"]},
-        )
-    return _unsealed(row.response_body)
-
-
-def _remember(actor, key, request_hash, created):
-    """Record the key with its response, in the transaction that created the case."""
-    # a row not marked done was left by an attempt that never finished (before claims were live
-    # locks, the claim was that row): it recorded nothing
-    db.session.execute(
-        delete(IdempotencyKey).where(
-            IdempotencyKey.principal_id == actor.id,
-            IdempotencyKey.key == key,
-            IdempotencyKey.status != "done",
-        )
-    )
-    db.session.add(
-        IdempotencyKey(
-            principal_id=actor.id,
-            key=key,
-            request_hash=request_hash,
-            status="done",
-            response_status=201,
-            response_body=_sealed(created),
-            created_at=clock.now(),
-        )
-    )
-    db.session.flush()  # a key recorded meanwhile fails here, before the commit
-
-
-def _sealed(response: dict) -> dict:
-    """The response as stored for replays: the query code never stored in clear."""
-    stored = dict(response)
-    code = stored.pop("query_code")
-    stored["query_code_sealed"] = seal_query_code(setting("SECRET_KEY"), stored["number"], code)
-    return stored
-
-
-def _unsealed(stored: dict) -> dict:
-    """The response to replay, with the query code restored in its place."""
-    response = dict(stored)
-    sealed = response.pop("query_code_sealed")
-    response["query_code"] = unseal_query_code(setting("SECRET_KEY"), response["number"], sealed)
-    return response
 
 
 @dataclass
@@ -284,7 +215,7 @@ def _create(actor, body, prepared, render):
     )
     if body["channel"] in ON_THE_SPOT_CHANNELS:
         if prepared.missing:
-            correction_notice(
+            corrections.notice(
                 application, actor, prepared.missing, "窗口收件时一次性告知", on_the_spot=True
             )
         else:

@@ -15,8 +15,8 @@ from ...platform.wakeup import announce
 from ...rules import materials
 from ...rules.scoping import confined_to, may_reach
 from ...workflows.step import LOCKED, STEP, lease_refusal
+from ..cases import corrections
 from ..cases import steps as stages
-from ..cases.actions import department_correction
 from ..cases.applications import lock as lock_application
 from ..cases.applications import touch
 from ..cases.records import Actor, record
@@ -124,7 +124,7 @@ def _ask_correction(application, step, actor, worker_id, comment, missing):
     step.missing, step.comment = listed, comment
     step.lock_owner = step.lock_expires_at = None
     touch(application)
-    department_correction(application, actor, step, listed, comment)
+    corrections.by_department(application, actor, step, listed, comment)
 
 
 def failure(
