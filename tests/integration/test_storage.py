@@ -90,3 +90,22 @@ class TestConcurrentWriters:
             release.set()
             holder.join(10)
         assert {"第一", "第二"} <= _names(app)
+
+
+def test_the_task_queue_index_keeps_its_descending_priority(app):
+    """fetch-and-lock reads the queue in index order; an ascending priority sorts every
+    pending task of a department on each fetch (a migration once lost the DESC)."""
+    from sqlalchemy import text
+
+    from windowsvc.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            definition = db.session.scalar(
+                text("SELECT sql FROM sqlite_master WHERE name = 'ix_steps_queue'")
+            )
+        else:
+            definition = db.session.scalar(
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_steps_queue'")
+            )
+    assert "priority DESC" in definition

@@ -30,11 +30,13 @@ FLAGS = (
 
 
 def upgrade():
+    # plain ADD COLUMN (SQLite supports it with a constant default): a batch operation would
+    # copy the table and rebuild its indexes from reflection, losing ix_steps_queue's
+    # "priority DESC" and with it the queue order fetch-and-lock reads from the index
     for table, column in FLAGS:
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(
-                sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.false())
-            )
+        op.add_column(
+            table, sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     # working days a step's due date was moved on by pauses (NULL: moved before this revision,
     # worked out from its official dates the first time it moves again)
     op.add_column("steps", sa.Column("moved_working_days", sa.Integer(), nullable=True))
@@ -70,3 +72,11 @@ def downgrade():
     for table, column in reversed(FLAGS):
         with op.batch_alter_table(table) as batch:
             batch.drop_column(column)
+    # the batch copy of steps rebuilt its indexes from reflection: give the queue index back
+    # its descending priority
+    op.drop_index("ix_steps_queue", table_name="steps")
+    op.create_index(
+        "ix_steps_queue",
+        "steps",
+        ["department", "state", sa.literal_column("priority DESC"), "due_date", "id"],
+    )
