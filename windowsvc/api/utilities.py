@@ -6,7 +6,6 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from ..platform import health
-from ..platform.errors import Invalid
 from ..rules.deadlines import EARLIEST, LATEST, MAX_WORKING_DAYS
 from ..services.calendar import notices as calendar_admin
 from ..services.calendar.working import due_after, provisional_note
@@ -118,11 +117,6 @@ class CalendarYear(MethodView):
     @blp.response(200, LoadOut)
     def put(self, body, year):
         """载入节假日安排 — the State Council's notice for one year; open work is counted again."""
-        if not EARLIEST.year <= year <= LATEST.year:
-            raise Invalid(
-                f"年份须在 {EARLIEST.year} 至 {LATEST.year} 之间",
-                {"year": [f"between {EARLIEST.year} and {LATEST.year}"]},
-            )
         return calendar_admin.load_year(
             year, body["holidays"], body["workdays"], body["note"], current_actor()
         )

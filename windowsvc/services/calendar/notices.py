@@ -45,10 +45,11 @@ def load(notice: Notice, by: Actor) -> dict:
 
 def load_year(year: int, holidays: list[date], workdays: list[date], note: str, by: Actor):
     """``PUT /calendar/years/{year}``: the complete notice for one year."""
-    outside = sorted(d.isoformat() for d in [*holidays, *workdays] if d.year != year)
+    notice = Notice([year], holidays, workdays, note)  # checks the year's bounds
+    outside = sorted(d.isoformat() for d in notice.days if d.year != year)
     if outside:
         raise Invalid(f"日期不在 {year} 年内 (dates outside {year})", {"days": outside})
-    return load(Notice([year], holidays, workdays, note), by)
+    return load(notice, by)
 
 
 def coverage(today: date | None = None) -> dict:

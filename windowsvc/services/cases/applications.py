@@ -10,6 +10,7 @@ from ...models import Application, CatalogItem, OutboxMessage, Step
 from ...platform.errors import NotFound
 from ...platform.paging import page_of
 from ...rules.deadlines import working_days_between
+from ...rules.deeming import PENDING_STATES
 from ...rules.masking import mask_applicant
 from ...rules.scoping import confined_to, may_reach
 from ...workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
@@ -164,10 +165,7 @@ def deadline_flags(application: Application) -> dict:
 
 def correction_limit(application: Application) -> dict | None:
     """While acceptance is pending: the last day for a correction notice (Art 32, 视为受理)."""
-    if application.acceptance_date is not None or application.state not in (
-        "submitted",
-        "correction",
-    ):
+    if application.acceptance_date is not None or application.state not in PENDING_STATES:
         return None
     limit = notice_limit(application)
     return {"date": limit.date, "provisional": limit.provisional}

@@ -21,9 +21,6 @@ from ..calendar.working import working_calendar
 from ..cases.records import SYSTEM, record
 from ..ratings import rectification_views
 
-# Accepted and not concluded. `correction` after acceptance is a department's correction; a
-# suspended case (特别程序) or any case whose clock is paused carries no level.
-OPEN_STATES = OPEN_AFTER_ACCEPTANCE
 BATCH = 200
 
 
@@ -33,9 +30,12 @@ def thresholds() -> Thresholds:
 
 
 def _clock_running():
-    """SQL: the case is open and its clock runs (not suspended, no pause under way)."""
+    """SQL: the case is open and its clock runs (not suspended, no pause under way).
+
+    Open: accepted and not decided; `correction` after acceptance is a department's correction.
+    A suspended case (特别程序) or any case whose clock is paused carries no level."""
     return and_(
-        Application.state.in_(OPEN_STATES),
+        Application.state.in_(OPEN_AFTER_ACCEPTANCE),
         Application.state != "suspended",
         Application.acceptance_date.is_not(None),
         Application.pause_started_on.is_(None),
@@ -45,7 +45,7 @@ def _clock_running():
 def _is_running(application) -> bool:
     """The same test on a loaded case."""
     return (
-        application.state in OPEN_STATES
+        application.state in OPEN_AFTER_ACCEPTANCE
         and application.state != "suspended"
         and application.acceptance_date is not None
         and application.pause_started_on is None
