@@ -1,0 +1,1 @@
+"""Pages for people: server-rendered Jinja, one blueprint per audience, on the same services."""
