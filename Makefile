@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-dev
 PYTHON ?= python3
 export WINDOWSVC_DATABASE_URL ?= sqlite:///$(CURDIR)/var/windowsvc.db
 
-.PHONY: run test lint format openapi clean postgres-tools bench
+.PHONY: run test lint format openapi clean postgres-tools browser-tools screenshots bench
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,10 +20,15 @@ postgres-tools:
 	@command -v pg_virtualenv >/dev/null && test -x /usr/lib/postgresql/15/bin/postgres || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 postgresql-common; }
 
+# The pages' browser tests drive Debian's chromium (Playwright cannot download its own here).
+browser-tools:
+	@command -v chromium >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 run: $(STAMP)
 	bash scripts/run-demo.sh
 
-test: $(STAMP) postgres-tools lint
+test: $(STAMP) postgres-tools browser-tools lint
 	pg_virtualenv -t -v 15 env WINDOWSVC_TEST_POSTGRES=required $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -38,6 +43,10 @@ format: $(STAMP)
 # (d) also measures PostgreSQL, in a throwaway cluster like the tests.
 bench: $(STAMP) postgres-tools
 	pg_virtualenv -t -v 15 $(PY) -m bench
+
+# The pages at desktop and phone width, as the browser tests leave them, into docs/screenshots/.
+screenshots: $(STAMP) browser-tools
+	WINDOWSVC_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider -m browser tests/browser
 
 openapi: $(STAMP)
 	$(BIN)/windowsvc openapi

@@ -24,8 +24,27 @@ if [ ! -s "$CREDENTIALS" ]; then
   } > "$CREDENTIALS.tmp"
   mv "$CREDENTIALS.tmp" "$CREDENTIALS"
 fi
-echo "Demo credentials (also in $CREDENTIALS):"
+STAFF=var/demo-staff.txt
+if [ ! -s "$STAFF" ]; then
+  {
+    make_staff() {  # username role department name: a random password, printed once here
+      local password
+      password="$("$BIN/python" -c "import secrets; print(secrets.token_urlsafe(9))")"
+      printf '%s\n' "$password" | "$BIN/windowsvc" staff create --username "$1" --role "$2" \
+        ${3:+--department "$3"} --name "$4" >/dev/null
+      printf '%-8s %-12s %s  (%s)\n' "$1" "$password" "$2${3:+/$3}" "$4"
+    }
+    make_staff clerk window "" 综合窗口01-王芳
+    make_staff clerk2 window "" 综合窗口02-陈静
+    make_staff chief supervisor scjg 市场监管局-李科长
+    make_staff watch oversight "" 电子监察-赵敏
+  } > "$STAFF.tmp"
+  mv "$STAFF.tmp" "$STAFF"
+fi
+echo "Demo API credentials (also in $CREDENTIALS):"
 sed 's/^/  /' "$CREDENTIALS"
+echo "Demo staff accounts for the pages, username and password (also in $STAFF):"
+sed 's/^/  /' "$STAFF"
 export WINDOWSVC_BIND="${WINDOWSVC_BIND:-127.0.0.1:8000}"
 URL="http://$WINDOWSVC_BIND"
 EVIDENCE_PORT="${EVIDENCE_PORT:-8001}"
@@ -38,7 +57,7 @@ for _ in $(seq 1 50); do
   curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null && break
   sleep 0.2
 done
-echo "Serving on $URL  (API docs: $URL/api/docs)"
+echo "Serving on $URL  — open it in a browser and sign in (API docs: $URL/api/docs)"
 echo "Simulated departments and a simulated window start now; watch cases flow with:"
 echo "  curl -s -H \"Authorization: Bearer \$OVERSIGHT_TOKEN\" '$URL/api/v1/applications?per_page=5'"
 "$BIN/windowsvc" simulate --url "$URL" --evidence-port "$EVIDENCE_PORT" --window-interval 10 &

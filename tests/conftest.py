@@ -20,6 +20,7 @@ TABLES = (
     "idempotency_keys",
     "applications",
     "number_sequences",
+    "staff_accounts",
     "principals",
     "catalog_items",
     "departments",

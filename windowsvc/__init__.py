@@ -7,7 +7,7 @@ __version__ = "0.1.0"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: configuration, database, adapters, API and CLI. Nothing at import time."""
-    from . import api, cli, clock, logs
+    from . import api, cli, clock, logs, web
     from .adapters import evidence
     from .adapters.calendar import ChineseWorkingCalendar, NoticeCalendar
     from .api.body import BodyFlask
@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     logs.init_app(app)  # before the API's hooks, so that even a refused request has its id
     api.register(app)
+    web.register(app)
     cli.register(app)
     return app
 

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from . import catalog as catalog_files
+from .staff_cli import staff_group
 
 
 @click.command("init")
@@ -125,6 +126,7 @@ def register(app):
         audit_group,
         sweep_command,
         calendar_group,
+        staff_group,
     ):
         app.cli.add_command(command)
 

@@ -34,6 +34,24 @@ class Principal(db.Model):
     revoked_at = mapped_column(UTCDateTime)
 
 
+class StaffAccount(db.Model):
+    """A person's sign-in for the pages: username and scrypt hash, tied to a principal (role,
+    department, name). Failed sign-ins are counted here, so every worker sees the same count."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    principal_id: Mapped[int] = mapped_column(ForeignKey("principals.id"), unique=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until = mapped_column(UTCDateTime)
+    last_sign_in_at = mapped_column(UTCDateTime)
+    created_at = mapped_column(UTCDateTime, default=utcnow_column_default, nullable=False)
+
+    principal = relationship("Principal")
+
+
 class Department(db.Model):
     """A department (部门) that handles steps of service items."""
 

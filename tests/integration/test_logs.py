@@ -8,8 +8,8 @@ import pytest
 
 from tests.factories import bearer
 from windowsvc import create_app
-from windowsvc.api.auth import allow
 from windowsvc.logs import JsonFormatter
+from windowsvc.platform.policy import allow
 
 CASE = "330100202603020100001X"
 

@@ -3,8 +3,8 @@
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from ..platform.policy import allow
 from ..services.oversight import access
-from .auth import allow
 from .schemas import ID_RANGE, LocalDateTime, Page
 from .smorest import Blueprint
 

@@ -5,10 +5,11 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from ..platform.errors import PreconditionFailed, PreconditionRequired, ServiceError
+from ..platform.policy import allow
 from ..rules.warnings import LEVELS
 from ..services.cases import actions, applications, intake
 from ..workflows.lifecycle import DELIVERY_METHODS, LIFECYCLE, LONGEST_EXTENSION, SUSPENSION_KINDS
-from .auth import allow, current_actor
+from .auth import current_actor
 from .schemas import (
     CHANNELS,
     NUMBER_DOC,

@@ -3,8 +3,8 @@
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
+from ..platform.policy import allow
 from ..services.oversight import audit
-from .auth import allow
 from .smorest import Blueprint
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="全过程记录防篡改校验")

@@ -3,11 +3,11 @@
 from flask import current_app, g, request
 
 from ..platform.errors import ServiceError
+from ..platform.policy import PUBLIC, policy_of
 from ..services.admin import credentials
 
-PUBLIC = "public"
 # Endpoints of libraries (OpenAPI JSON, docs UI, static files) are public by nature.
-EXEMPT_BLUEPRINTS = {"api-docs", "api-docs-assets"}
+EXEMPT_BLUEPRINTS = {"api-docs", "api-docs-assets", "web_assets"}
 EXEMPT_ENDPOINTS = {"static"}
 
 
@@ -18,28 +18,6 @@ class Unauthorized(ServiceError):
 
 class RoleForbidden(ServiceError):
     status, title, type = 403, "Forbidden", "/problems/forbidden"
-
-
-def allow(*roles):
-    """Declare who may call a view method: role names, or PUBLIC."""
-
-    def mark(func):
-        func.allowed_roles = frozenset(roles)
-        return func
-
-    return mark
-
-
-def policy_of(endpoint: str | None, method: str):
-    """The roles declared for an endpoint and method, or None when nothing is declared."""
-    view = current_app.view_functions.get(endpoint)
-    if view is None:
-        return None
-    view_class = getattr(view, "view_class", None)
-    target = getattr(view_class, method.lower(), None) if view_class else view
-    if target is None and method == "HEAD" and view_class is not None:
-        target = getattr(view_class, "get", None)
-    return getattr(target, "allowed_roles", None)
 
 
 def is_exempt(endpoint: str | None) -> bool:
@@ -53,6 +31,8 @@ def enforce():
     """before_request: authenticate, then allow only what the endpoint declares."""
     if request.method == "OPTIONS" or is_exempt(request.endpoint):
         return
+    if request.blueprint in current_app.extensions.get("windowsvc.pages", ()):
+        return  # a page: its blueprint checks the signed-in session (web.guard)
     roles = policy_of(request.endpoint, request.method)
     if roles is None:
         raise RoleForbidden("该接口未声明访问权限, 默认拒绝 (endpoint has no access policy)")

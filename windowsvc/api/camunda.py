@@ -12,11 +12,12 @@ from flask import Blueprint, jsonify, request
 
 from .. import clock
 from ..platform.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from ..platform.policy import allow
 from ..services.queue import claims, tasks
 from ..workflows import GuardViolation
 from ..workflows.step import OUTCOMES
 from . import body
-from .auth import RoleForbidden, Unauthorized, allow, current_actor
+from .auth import RoleForbidden, Unauthorized, current_actor
 from .body import RefusedInput
 
 bp = Blueprint("camunda", __name__, url_prefix="/engine-rest/external-task")

@@ -3,8 +3,8 @@
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
+from ..platform.policy import PUBLIC, allow
 from ..services.admin import catalog
-from .auth import PUBLIC, allow
 from .smorest import Blueprint
 
 blp = Blueprint("items", __name__, url_prefix="/api/v1", description="服务事项目录")

@@ -4,11 +4,12 @@ from flask import Response
 from flask.views import MethodView
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from ..platform.policy import allow
 from ..rules.scoping import confined_to
 from ..rules.warnings import LEVELS
 from ..services.oversight import indicators
 from ..services.oversight import warnings as oversight
-from .auth import allow, current_actor
+from .auth import current_actor
 from .schemas import provisional_flag
 from .smorest import Blueprint
 

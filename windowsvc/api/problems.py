@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Response, json, request
+from flask import Response, current_app, json, make_response, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -22,7 +22,12 @@ DATABASE_RETRY_SECONDS = 5
 def problem(
     status: int, title: str, detail: str = "", type_: str = "about:blank", headers=None, **extra
 ) -> Response:
-    """A problem+json response."""
+    """A problem+json response (on a page, the friendly error page the pages install)."""
+    page = current_app.extensions.get("windowsvc.error_page")
+    if page is not None:
+        answer = page(status, title, detail, headers)
+        if answer is not None:
+            return make_response(answer)
     body = {"type": type_, "title": title, "status": status, "detail": detail, **extra}
     body.setdefault("instance", request.path)
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)

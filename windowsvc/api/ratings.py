@@ -3,10 +3,10 @@
 from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields, validate
 
+from ..platform.policy import PUBLIC, allow
 from ..rules.ratings import VERDICTS
 from ..services.ratings import indicators as rating_indicators
 from ..services.ratings import ratings
-from .auth import PUBLIC, allow
 from .oversight import StatsArgs, stats_answer
 from .schemas import ID_PATH, RatingOut
 from .smorest import Blueprint

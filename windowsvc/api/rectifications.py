@@ -4,11 +4,12 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from ..clock import SHANGHAI
+from ..platform.policy import allow
 from ..rules.ratings import VERDICTS
 from ..services.ratings import rectification_views, rectifications
 from ..workflows.rectification import RECTIFICATION
 from .applications import NoBody
-from .auth import allow, current_actor
+from .auth import current_actor
 from .schemas import ID_PATH, LocalDateTime, Page, provisional_flag
 from .smorest import Blueprint
 

@@ -5,8 +5,8 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from ..extensions import limiter
+from ..platform.policy import PUBLIC, allow
 from ..services.cases import status
-from .auth import PUBLIC, allow
 from .schemas import NUMBER_DOC, LocalDateTime, RatingOut, provisional_flag
 from .smorest import Blueprint
 

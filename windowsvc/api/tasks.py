@@ -3,11 +3,12 @@
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from ..platform.policy import allow
 from ..services.cases.applications import present_step
 from ..services.queue import claims, tasks
 from ..workflows.step import OUTCOMES
 from .applications import StepOut
-from .auth import allow, current_actor
+from .auth import current_actor
 from .schemas import LocalDateTime, provisional_flag
 from .smorest import Blueprint
 

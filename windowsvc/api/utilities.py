@@ -6,10 +6,11 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from ..platform import health
+from ..platform.policy import PUBLIC, allow
 from ..rules.deadlines import EARLIEST, LATEST, MAX_WORKING_DAYS
 from ..services.calendar import notices as calendar_admin
 from ..services.calendar.working import due_after, provisional_note
-from .auth import PUBLIC, allow, current_actor
+from .auth import current_actor
 from .problems import problem
 from .smorest import Blueprint
 

@@ -20,6 +20,14 @@ ROLES = ("window", "backoffice", "supervisor", "oversight", "admin")
 
 def create(role: str, name: str, department: str | None = None) -> tuple[Principal, str]:
     """Create a principal; returns it and its token, which is shown once and stored hashed."""
+    token = new_token()
+    with write_transaction():
+        principal = add_principal(role, name, department, token)
+    return principal, token
+
+
+def add_principal(role: str, name: str, department: str | None, token: str) -> Principal:
+    """Check and add a principal holding ``token`` (in the caller's transaction)."""
     if role not in ROLES:
         raise Invalid(f"unknown role {role!r}", {"role": [f"one of {', '.join(ROLES)}"]})
     if role in DEPARTMENT_ROLES and not department:
@@ -28,15 +36,14 @@ def create(role: str, name: str, department: str | None = None) -> tuple[Princip
         raise Invalid(f"role {role} has no department", {"department": ["not allowed"]})
     if not name.strip():
         raise Invalid("name is required", {"name": ["required"]})
-    token = new_token()
-    with write_transaction():
-        if department and db.session.get(Department, department) is None:
-            raise Invalid(f"unknown department {department!r}", {"department": ["unknown"]})
-        principal = Principal(
-            name=name.strip(), role=role, department=department, token_hash=token_hash(token)
-        )
-        db.session.add(principal)
-    return principal, token
+    if department and db.session.get(Department, department) is None:
+        raise Invalid(f"unknown department {department!r}", {"department": ["unknown"]})
+    principal = Principal(
+        name=name.strip(), role=role, department=department, token_hash=token_hash(token)
+    )
+    db.session.add(principal)
+    db.session.flush()
+    return principal
 
 
 def revoke(principal_id: int) -> None:

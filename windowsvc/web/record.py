@@ -1,0 +1,5 @@
+"""Pages: record (to be filled in)."""
+
+from .guard import pages
+
+bp = pages("web_record", __name__, url_prefix="/cases")
