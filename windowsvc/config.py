@@ -33,6 +33,7 @@ class Defaults:
     # pages (windowsvc/web): staff sessions and the proxies in front of the app
     SESSION_IDLE_MINUTES = 30  # signed out after this long without a request
     SESSION_MAX_HOURS = 10  # and after this long in any case (one working day)
+    SESSION_COOKIE_NAME = "windowsvc_session"
     SESSION_COOKIE_SECURE = False  # True: Secure even over http; https requests get it anyway
     TRUSTED_PROXY_HOPS = 0  # proxies whose X-Forwarded-For/-Proto/-Host to believe (ProxyFix)
     SIGN_IN_FAILURES_PER_CLIENT = "10 per 10 minutes"

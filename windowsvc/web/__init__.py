@@ -20,7 +20,6 @@ AUDIENCES = (counter, workbench, citizen, desk, oversight, record)
 def register(app):
     """Sessions, CSRF, the proxy hops to trust, the page blueprints and their error pages."""
     config = app.config
-    config.setdefault("SESSION_COOKIE_NAME", "windowsvc_session")
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(config["SESSION_MAX_HOURS"]))
