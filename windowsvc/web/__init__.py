@@ -6,7 +6,7 @@ and redirect to a GET; they work without JavaScript. Every asset is served from 
 
 from datetime import timedelta
 
-from flask import Blueprint
+from flask import Blueprint, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import auth, citizen, counter, desk, errors, filters, oversight, record, workbench
@@ -49,9 +49,12 @@ def register(app):
     def _layout():
         actor = signed_in()
         role = actor.role if actor else None
+        menu = menu_of(role)
+        here = [url for url, _label in menu if request.path.startswith(url)]
         return {
             "actor": actor,
-            "menu": menu_of(role),
+            "menu": menu,
+            "menu_current": max(here, key=len) if here else None,
             "role_label": ROLE_LABELS.get(role),
             "has_page": lambda endpoint: endpoint in app.view_functions,
         }
