@@ -84,8 +84,9 @@ def test_the_csv_download_is_the_stats_csv_of_the_period(app, signed_in, tokens)
     page = officer.get("/oversight/indicators.csv?from=2026-03-01&to=2026-03-02&group_by=channel")
     assert page.status_code == 200
     assert page.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert 'filename="oversight-stats-channel-2026-03-01-2026-03-02.csv"' in (
-        page.headers["Content-Disposition"]
+    assert (
+        'filename="oversight-stats-channel-2026-03-01-2026-03-02.csv"'
+        in (page.headers["Content-Disposition"])
     )
     api = app.test_client().get(
         "/api/v1/oversight/stats?from=2026-03-01&to=2026-03-02&group_by=channel&format=csv",
