@@ -94,3 +94,20 @@ def coverage(today: date | None = None) -> dict:
             )
         ],
     }
+
+
+def provisional_cases(limit: int = 200) -> tuple[list[Application], int]:
+    """Open cases with a provisional due date (promised or legal), soonest due first, at most
+    ``limit`` of them; and how many there are in all."""
+    where = (
+        Application.state.in_(UNDECIDED),
+        or_(Application.due_date_provisional, Application.legal_due_date_provisional),
+    )
+    total = db.session.scalar(select(func.count()).select_from(Application).where(*where))
+    rows = db.session.scalars(
+        select(Application)
+        .where(*where)
+        .order_by(Application.due_date.is_(None), Application.due_date, Application.id)
+        .limit(limit)
+    ).all()
+    return list(rows), total or 0

@@ -215,6 +215,11 @@ def _compare_with(saved: AuditCheckpoint) -> str | None:
     )
 
 
+def last_checkpoint() -> dict | None:
+    """The newest checkpoint (id, at, event_count, case_count), or None before the first."""
+    return _summary(_newest_checkpoint())
+
+
 def _newest_checkpoint() -> AuditCheckpoint | None:
     return db.session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1))
 

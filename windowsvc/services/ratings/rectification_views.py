@@ -153,3 +153,20 @@ def overdue(department: str | None = None) -> list[dict]:
         }
         for order, number, item_code in db.session.execute(query)
     ]
+
+
+def appeals(*, decided: bool, limit: int = 100) -> list[Rectification]:
+    """申诉复核: work orders whose appeal awaits oversight's decision (oldest appeal first), or
+    those decided (newest decision first), with their case and rating loaded."""
+    query = select(Rectification).options(
+        joinedload(Rectification.application), joinedload(Rectification.rating)
+    )
+    if decided:
+        query = query.where(Rectification.appeal_decided_at.is_not(None)).order_by(
+            Rectification.appeal_decided_at.desc(), Rectification.id.desc()
+        )
+    else:
+        query = query.where(Rectification.state == "appealed").order_by(
+            Rectification.appealed_at, Rectification.id
+        )
+    return list(db.session.scalars(query.limit(limit)).unique())
