@@ -129,17 +129,35 @@ LONGEST_EXTENSION = max(EXTENSION_DAYS.values())
 OPEN_AFTER_ACCEPTANCE = ("accepted", "in_progress", "suspended", "correction")
 
 
-def extension_allowed(ed):
-    """延期: once only, by a named approver, with a reason, up to the item's maximum (Art 42)."""
-    if (ed.model.details or {}).get("extension"):
+def never_extended(model) -> bool:
+    """延期 is offered until the case has been extended once (Art 42)."""
+    return model is None or not (model.details or {}).get("extension")
+
+
+def check_extension(model, *, days=None, reason=None, approver=None, mode="single", **_):
+    """延期: once only, by a named approver, with a reason, up to the item's maximum (Art 42).
+
+    Callable before the transition fires (a page shows the new due date before confirming).
+    """
+    if not never_extended(model):
         raise GuardViolation("办理期限只能延长一次, 本件已经延长过", "days")
-    maximum = EXTENSION_DAYS[ed.kwargs.get("mode", "single")]
-    days = ed.kwargs.get("days")
+    maximum = EXTENSION_DAYS[mode]
     if not isinstance(days, int) or not 1 <= days <= maximum:
         raise GuardViolation(f"延长期限须为 1 至 {maximum} 个工作日", "days")
-    require_text(ed, "approver", "须写明批准人")
-    require_text(ed, "reason", "须说明延期理由 (将告知申请人)")
+    if not _stripped(approver):
+        raise GuardViolation("须写明批准人", "approver")
+    if not _stripped(reason):
+        raise GuardViolation("须说明延期理由 (将告知申请人)", "reason")
     return True
+
+
+def _stripped(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def extension_allowed(ed):
+    """The guard of 延期: ``check_extension`` on the event's model and arguments."""
+    return check_extension(ed.model, **ed.kwargs)
 
 
 def has_delivery_method(ed):
@@ -236,6 +254,7 @@ TRANSITIONS = [
         "source": ["in_progress", "suspended"],
         "dest": "=",
         "conditions": [extension_allowed],
+        "offered_when": never_extended,
         "actor": SUPERVISOR,
     },
     {"trigger": "approve", "source": "in_progress", "dest": "approved", "actor": SYSTEM},

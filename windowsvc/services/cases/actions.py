@@ -5,7 +5,8 @@ from ...catalog.versions import item_of
 from ...db import write_transaction
 from ...platform.errors import Forbidden, Invalid, NotFound, PreconditionFailed
 from ...rules import materials
-from ...workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
+from ...workflows import ActionNotAllowed
+from ...workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS, check_extension
 from ..calendar.working import due_after
 from . import clocks, corrections, steps
 from .applications import conclude, find, present, touch
@@ -184,6 +185,29 @@ def _resume(application, actor, result):
     steps.advance_when_stage_done(application)
 
 
+def extension_due_date(application, days: int) -> dict:
+    """The promised and legal due dates an extension of ``days`` working days gives the case:
+    ``{"due_date": Deadline, "legal_due_date": Deadline}`` (nothing is changed)."""
+    return clocks.moved_case_deadlines(application, days)
+
+
+def preview_extension(number: str, actor: Actor, **payload) -> tuple:
+    """延期 before it is granted: the case and the due dates it would get (``extension_due_date``).
+
+    Refuses exactly as ``perform`` would (scope, role, state, the lifecycle's guard); changes
+    nothing. The caller grants it with ``perform(..., "extend", ...)`` at the version it read.
+    """
+    application = find(number, actor, to_act=True)
+    if actor.role not in LIFECYCLE.actors_of("extend"):
+        raise Forbidden(f"角色 {actor.role} 不能执行 extend")
+    if "extend" not in LIFECYCLE.allowed(application.state, actor.role, application):
+        raise ActionNotAllowed(
+            "extend", application.state, LIFECYCLE.allowed(application.state, model=application)
+        )
+    check_extension(application, mode=item_of(application).mode, **payload)
+    return application, extension_due_date(application, payload["days"])
+
+
 def _extend(application, actor, days, reason, approver):
     entry = {"days": days, "reason": reason, "approver": approver, "at": clock.now().isoformat()}
     LIFECYCLE.fire(
@@ -194,7 +218,7 @@ def _extend(application, actor, days, reason, approver):
         approver=approver,
         mode=item_of(application).mode,
     )
-    clocks.move_case_deadlines(application, days)
+    clocks.set_case_deadlines(application, extension_due_date(application, days))
     entry.update(
         due_date=application.due_date.isoformat(),
         legal_due_date=application.legal_due_date.isoformat(),

@@ -202,15 +202,26 @@ def allowed_actions(application: Application, role: str) -> list[str]:
 
 
 def listing(
-    actor: Actor, *, state=None, item_code=None, department=None, warning=None, page=1, per_page=20
+    actor: Actor,
+    *,
+    state=None,
+    item_code=None,
+    department=None,
+    warning=None,
+    page=1,
+    per_page=20,
+    to_act=False,
 ):
-    """A page of applications the actor may see, newest first, and the total count.
+    """A page of applications the actor may see (``to_act``: may act on), newest first, and the
+    total count.
 
     ``department`` matches the lead department or any step's department; a principal confined
-    to a department (``rules.scoping``) sees exactly the cases with a step of it.
+    to a department (``rules.scoping``) sees exactly the cases with a step of it. Every
+    supervisor may read any case; ``to_act`` confines a supervisor to their department's, like
+    ``find(..., to_act=True)``.
     """
     query = select(Application).join(CatalogItem, Application.item_id == CatalogItem.id)
-    confined = confined_to(actor.role, actor.department, reading_a_case=True)
+    confined = confined_to(actor.role, actor.department, reading_a_case=not to_act)
     if confined is not None:
         department = confined
     if state:

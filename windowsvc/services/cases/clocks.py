@@ -41,14 +41,29 @@ def stop(application) -> int:
 
 def move_case_deadlines(application, days: int, provisional: bool = False) -> None:
     """Move the promised and legal due dates on by ``days`` working days (pause, extension)."""
+    set_case_deadlines(application, moved_case_deadlines(application, days, provisional))
+
+
+def moved_case_deadlines(application, days: int, provisional: bool = False) -> dict:
+    """The promised and legal due dates moved on by ``days`` working days, without setting them:
+    ``{attribute: Deadline}`` for each date the case has."""
     calendar = working_calendar()
+    moved = {}
     for date_attr, flag_attr in CASE_DEADLINES:
         current = getattr(application, date_attr)
         if current is None:
             continue
-        moved = extend(Deadline(current, getattr(application, flag_attr)), days, calendar)
-        setattr(application, date_attr, moved.date)
-        setattr(application, flag_attr, moved.provisional or provisional)
+        shifted = extend(Deadline(current, getattr(application, flag_attr)), days, calendar)
+        moved[date_attr] = Deadline(shifted.date, shifted.provisional or provisional)
+    return moved
+
+
+def set_case_deadlines(application, moved: dict) -> None:
+    """Set due dates computed by ``moved_case_deadlines`` (with their provisional flags)."""
+    flags = dict(CASE_DEADLINES)
+    for date_attr, deadline in moved.items():
+        setattr(application, date_attr, deadline.date)
+        setattr(application, flags[date_attr], deadline.provisional)
 
 
 def _end_pause(application, *, moves_deadlines: bool) -> int:

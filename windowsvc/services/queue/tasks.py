@@ -9,7 +9,7 @@ from ... import clock
 from ...catalog.versions import item_of
 from ...db import is_postgres, write_transaction
 from ...extensions import db
-from ...models import Application, Step
+from ...models import Application, Event, Step
 from ...platform.errors import Conflict, Forbidden, Invalid, NotFound
 from ...platform.wakeup import announce
 from ...rules import materials
@@ -199,3 +199,35 @@ def incidents(actor: Actor) -> list[Step]:
     if confined is not None:
         query = query.where(Step.department == confined)
     return list(db.session.scalars(query))
+
+
+# the lifecycle events of an incident's life: raised by a worker, resolved by an operator
+INCIDENT_EVENTS = ("step.incident", "step.retries_set")
+
+
+def incident_history(actor: Actor, limit: int = 20) -> list[tuple[Event, Application]]:
+    """Who raised and who resolved incidents (``INCIDENT_EVENTS``) on the steps the actor reaches,
+    newest first, each with its case."""
+    confined = confined_to(actor.role, actor.department)
+    query = (
+        select(Event, Application)
+        .join(Application, Event.application_id == Application.id)
+        .where(Event.type.in_(INCIDENT_EVENTS))
+        .order_by(Event.id.desc())
+    )
+    if confined is not None:
+        query = query.where(
+            select(Step.id)
+            .where(Step.application_id == Application.id, Step.department == confined)
+            .exists()
+        )
+    found = []
+    for event, application in db.session.execute(query):
+        step = (event.details or {}).get("step")
+        if confined is None or any(
+            s.code == step and s.department == confined for s in application.steps
+        ):
+            found.append((event, application))
+            if len(found) == limit:
+                break
+    return found
