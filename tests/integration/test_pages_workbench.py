@@ -263,3 +263,30 @@ def test_unknown_actions_and_cases_are_404_pages(pages, cases):
     bad = clerk.get("/workbench/cases/12345")
     assert bad.status_code == 400
     assert "<html" in bad.get_data(as_text=True)
+
+
+def test_accepting_with_materials_missing_says_what_is_missing(app, pages, cases):
+    number = cases["incomplete"]
+    refused = form_post(pages(), number, "accept")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'role="alert">未能受理: 材料不齐全, 不能受理: 缺少 经营场所平面图' in html
+    assert case_row(app, number).state == "correction"
+
+
+def test_the_notices_to_reprint_follow_the_case_history(app, pages, cases):
+    from windowsvc.services.cases import records
+    from windowsvc.web import workbench_view as view
+
+    number = cases["incomplete"]
+    html = form_post(
+        pages(), number, "refuse", {"reason": "不属于本机关职权范围", "rights_notice": "可复议"}
+    )
+    assert html.status_code == 302
+    with app.app_context():
+        from windowsvc.services.cases import applications
+        from windowsvc.services.cases.records import Actor
+
+        application = applications.find(number, Actor(None, "t", "window"))
+        kinds = [k for k, _title in view.reprints(application, records.events_of(application))]
+    assert kinds == ["receipt", "correction", "refusal"]

@@ -90,6 +90,8 @@ def case_page(application, actor) -> dict:
     item = item_of(application)
     details = application.details or {}
     recorded = events(application)
+    names = department_names()
+    step_names = {s.code: s.name for s in application.steps}
     return {
         "case": application,
         "item": item,
@@ -101,8 +103,8 @@ def case_page(application, actor) -> dict:
         "decision": details.get("decision"),
         "delivery_label": DELIVERY_LABELS,
         "suspension_label": SUSPENSION_LABELS,
-        "stages": stages_of(application),
-        "timeline": [timeline_entry(e) for e in recorded],
+        "stages": stages_of(application, names),
+        "timeline": [timeline_entry(e, step_names, names) for e in recorded],
         "notices": [
             {**n, "state_label": NOTICE_STATES.get(n["state"], n["state"])}
             for n in notices(application, actor)
@@ -128,9 +130,8 @@ def material_options(application, item) -> SimpleNamespace:
     )
 
 
-def stages_of(application) -> list[tuple[int, list]]:
+def stages_of(application, names) -> list[tuple[int, list]]:
     """The departments' steps grouped by stage (1, 2, ...), each with names and labels."""
-    names = department_names()
     stages: dict[int, list] = {}
     for step in sorted(application.steps, key=lambda s: (s.stage, s.id)):
         stages.setdefault(step.stage + 1, []).append(
@@ -150,10 +151,28 @@ def stages_of(application) -> list[tuple[int, list]]:
     return sorted(stages.items())
 
 
-def timeline_entry(event) -> Entry:
+STEP_OUTCOMES = {"approve": "同意", "deny": "不同意", "correction": "需补正"}
+
+
+def timeline_entry(event, steps=None, names=None) -> Entry:
     """An event as a line of the timeline, with the few details a clerk needs."""
     details = event.details or {}
+    steps, names = steps or {}, names or {}
     parts = []
+    if event.type == "stage.opened" and isinstance(details.get("stage"), int):
+        opened = "、".join(
+            f"{names.get(s.get('department'), s.get('department'))}"
+            f"（{steps.get(s.get('code'), s.get('code'))}）"
+            for s in details.get("steps", [])
+        )
+        parts.append(f"第 {details['stage'] + 1} 阶段: {opened}")
+    if event.type.startswith("step.") and details.get("step"):
+        department = names.get(details.get("department"), details.get("department"))
+        parts.append(f"{department}: {steps.get(details['step'], details['step'])}")
+        if details.get("outcome"):
+            parts.append(STEP_OUTCOMES.get(details["outcome"], details["outcome"]))
+        if details.get("comment"):
+            parts.append(details["comment"])
     if details.get("missing"):
         parts.append(
             "缺: " + "、".join(m.get("name", m.get("code", "")) for m in details["missing"])
