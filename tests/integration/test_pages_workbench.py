@@ -290,3 +290,16 @@ def test_the_notices_to_reprint_follow_the_case_history(app, pages, cases):
         application = applications.find(number, Actor(None, "t", "window"))
         kinds = [k for k, _title in view.reprints(application, records.events_of(application))]
     assert kinds == ["receipt", "correction", "refusal"]
+
+
+@pytest.mark.parametrize("endpoint", ["web_desk.index", "web_oversight.index"])
+def test_a_clerk_is_refused_the_other_roles_pages(app, pages, endpoint):
+    if endpoint not in app.view_functions:
+        pytest.skip(f"{endpoint} is not on this branch yet")
+    with app.test_request_context():
+        from flask import url_for
+
+        path = url_for(endpoint)
+    refused = pages().get(path)
+    assert refused.status_code == 403
+    assert "无权访问" in refused.get_data(as_text=True)

@@ -15,6 +15,7 @@ from ..services.admin.catalog import department_names
 from ..services.cases import applications, records
 from ..services.cases.event_labels import staff_label
 from ..services.cases.queues import AWAITING_CORRECTION
+from ..services.cases.records import SYSTEM
 from ..services.oversight import access
 from ..workflows.lifecycle import LIFECYCLE, outstanding_deferrals
 from ..workflows.step import STEP
@@ -187,7 +188,8 @@ def timeline_entry(event, steps=None, names=None) -> Entry:
         parts.append(f"结果: {details['result']}")
     if details.get("due_date") and event.type == "application.accepted":
         parts.append(f"承诺办结: {details['due_date']}")
-    return Entry(event.at, staff_label(event.type), event.actor_name, "；".join(parts) or None)
+    by = "系统自动" if event.actor_role == SYSTEM.role else event.actor_name
+    return Entry(event.at, staff_label(event.type), by, "；".join(parts) or None)
 
 
 def reprints(application, recorded) -> list[tuple[str, str]]:
