@@ -236,6 +236,12 @@ class TestRating:
         assert rate(client, number, level="1", comment=comment, query_code=code).status_code == 302
         page = client.get(f"/query/cases/{number}").get_data(as_text=True)
         assert "差评整改" in page and 'name="verdict"' not in page
+        early = client.post(
+            f"/query/cases/{number}/rectification",
+            data={"csrf_token": csrf(client), "query_code": code, "verdict": "satisfied"},
+        )
+        assert early.status_code == 302
+        assert "没有可以评价的整改结果" in client.get(early.headers["Location"]).text
         with app.app_context():
             order_id = db.session.scalars(select(Rectification.id)).one()
         for action, payload in (

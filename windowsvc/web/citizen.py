@@ -139,8 +139,11 @@ def assess(number):
         errors["verdict"] = "请选择对整改结果的评价。"
     if problem := _code_problem(code):
         errors["query_code"] = problem
-    rating_id = _rating_id(_case_view(number))
-    if not errors and rating_id is not None:
+    rating_id = _rateable_rectification(_case_view(number))
+    if rating_id is None:
+        flash("本件目前没有可以评价的整改结果。", "warning")
+        return redirect(url_for(".progress", number=number))
+    if not errors:
         try:
             ratings.rate_rectification(rating_id, number, code, verdict)
         except NotFound:
@@ -180,9 +183,11 @@ def _case_view(number: str) -> dict:
     return view
 
 
-def _rating_id(view: dict) -> int | None:
+def _rateable_rectification(view: dict) -> int | None:
+    """The id of the rating whose closed rectification awaits the rater's verdict, if any."""
     rating = view.get("rating")
-    return rating["id"] if rating else None
+    order = rating.get("rectification") if rating else None
+    return rating["id"] if order and order["can_rate"] else None
 
 
 def _progress_page(number, *, rating_form=None, verdict_form=None, errors=None, status=200):
