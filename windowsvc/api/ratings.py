@@ -4,13 +4,14 @@ from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields, validate
 
 from ..platform.policy import PUBLIC, allow
+from ..platform.throttle import QUERY_CODE_LIMITS
 from ..rules.ratings import VERDICTS
 from ..services.ratings import indicators as rating_indicators
 from ..services.ratings import ratings
 from .oversight import StatsArgs, stats_answer
 from .schemas import ID_PATH, RatingOut
 from .smorest import Blueprint
-from .status import QUERY_CODE_LIMITS, StatusIn
+from .status import StatusIn
 
 blp = Blueprint("ratings", __name__, url_prefix="/api/v1", description="好差评 (ratings)")
 

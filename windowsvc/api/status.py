@@ -1,11 +1,10 @@
 """Citizens' status lookup (办件查询): number + query code, never in a URL, throttled on failure."""
 
-from flask import current_app, request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from ..extensions import limiter
 from ..platform.policy import PUBLIC, allow
+from ..platform.throttle import QUERY_CODE_LIMITS
 from ..services.cases import status
 from .schemas import NUMBER_DOC, LocalDateTime, RatingOut, provisional_flag
 from .smorest import Blueprint
@@ -51,44 +50,6 @@ class StatusOut(Schema):
     result = fields.Dict(allow_none=True)
     can_rate = fields.Boolean()
     rating = fields.Nested(RatingOut, allow_none=True)
-
-
-def _failed(response):
-    return response.status_code in (400, 404)
-
-
-def _number_key():
-    body = request.get_json(silent=True)
-    number = body.get("number") if isinstance(body, dict) else None
-    return "status-number:" + status.normalised_or_raw(number)
-
-
-def _client_limit():
-    return current_app.config["STATUS_FAILURES_PER_CLIENT"]
-
-
-def _number_limit():
-    return current_app.config["STATUS_FAILURES_PER_NUMBER"]
-
-
-def _number_ceiling():
-    return current_app.config["STATUS_LOOKUPS_PER_NUMBER"]
-
-
-# Every endpoint taking number + query code (status, ratings) draws on the same failure budget:
-# guessing a code through one must not buy fresh attempts on another.
-QUERY_CODE_LIMITS = [
-    limiter.shared_limit(_client_limit, "status-client", deduct_when=_failed),
-    limiter.shared_limit(
-        _number_limit,
-        "status-number",
-        key_func=_number_key,
-        deduct_when=lambda r: r.status_code == 404,
-    ),
-    # Failures are only counted once answered, so concurrent guesses could all pass the check
-    # above; this ceiling counts every lookup up front and bounds that race.
-    limiter.shared_limit(_number_ceiling, "status-number-all", key_func=_number_key),
-]
 
 
 @blp.route("/status")

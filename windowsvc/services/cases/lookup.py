@@ -30,3 +30,13 @@ def authenticate(number_text: str, query_code: str) -> Application:
     ):
         raise NotFound(NOT_FOUND)
     return application
+
+
+def find_proven(number_text: str) -> Application:
+    """The application by number alone, for a visitor who proved its query code earlier (the
+    caller holds that proof); the same NotFound as ``authenticate`` otherwise."""
+    number = parse_number(number_text)
+    application = db.session.scalar(select(Application).where(Application.number == number))
+    if application is None:
+        raise NotFound(NOT_FOUND)
+    return application

@@ -2,14 +2,13 @@
 
 from ... import clock
 from ...catalog.versions import item_of
-from ...rules import acceptance_number
 from ...rules.masking import mask_applicant
 from ...workflows.lifecycle import LIFECYCLE
 from ...workflows.step import STEP
 from ..admin.catalog import department_names
 from ..calendar.working import provisional_note
 from ..ratings.ratings import for_status
-from .lookup import authenticate
+from .lookup import authenticate, find_proven
 from .records import events_of
 
 NOT_FOUND = "未查到办件: 请核对受理号和查询密码 (no application matches this number and code)"
@@ -40,7 +39,17 @@ PUBLIC_EVENTS = {
 
 def lookup(number_text: str, query_code: str) -> dict:
     """The public view of an application: nothing outside this allow-list leaves the server."""
-    application = authenticate(number_text, query_code)
+    return public_view(authenticate(number_text, query_code))
+
+
+def proven(number_text: str) -> dict:
+    """The public view of a case whose number and query code this visitor proved earlier (the
+    citizen's pages remember that proof in their session for a while; web.citizen)."""
+    return public_view(find_proven(number_text))
+
+
+def public_view(application) -> dict:
+    """What the applicant may see of a case (masked, allow-listed)."""
     details = application.details or {}
     timeline = [
         {"at": e.at, "label": PUBLIC_EVENTS[e.type]}
@@ -95,8 +104,3 @@ def _result(application, details):
         method = (application.delivery or {}).get("method", "window")
         return {"delivered": False, "method": method, "tracking": None}
     return None
-
-
-def normalised_or_raw(text) -> str:
-    """A throttling key for a presented number: its normal form, whether valid or not."""
-    return acceptance_number.normalise(text if isinstance(text, str) else "")[:60]
