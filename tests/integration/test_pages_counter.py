@@ -96,6 +96,20 @@ class TestFindingAndReadingAnItem:
         parallel = clerk.get("/counter/items/330100-XK-ZJJ-0031").text
         assert "个部门并联办理" in parallel
 
+    def test_every_demo_item_has_a_guide_and_an_intake_form(self, app, clerk):
+        from windowsvc.services.admin import catalog
+
+        with app.app_context():
+            codes = [row.code for row in catalog.current_items()]
+        assert len(codes) >= 12
+        for code in codes:
+            assert clerk.get(f"/counter/items/{code}").status_code == 200, code
+            form = clerk.get(f"/counter/items/{code}/apply")
+            assert form.status_code == 200 and 'name="idempotency_key"' in form.text, code
+
+    def test_each_render_of_the_form_carries_its_own_key(self, clerk):
+        assert _form(clerk)["idempotency_key"] != _form(clerk)["idempotency_key"]
+
     def test_an_unknown_item_is_a_friendly_404(self, clerk):
         answer = clerk.get("/counter/items/NO-SUCH-ITEM")
         assert answer.status_code == 404
