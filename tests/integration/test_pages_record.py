@@ -2,11 +2,12 @@
 it, what it shows, that the read is recorded, and that a tampered event is named."""
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select, text, update
 
-from tests.factories import PARALLEL, PARALLEL_REQUIRED, intake_body
+from tests.factories import PARALLEL, PARALLEL_REQUIRED, bearer, intake_body, move_to
 from windowsvc.extensions import db
 from windowsvc.models import AccessRecord, Application, Event
 
@@ -141,10 +142,14 @@ class TestWhoMayOpenIt:
         page = client.get(f"/cases/{decided_case}/record")
         assert page.status_code == 302 and "/signin" in page.headers["Location"]
 
-    def test_a_number_with_a_wrong_check_character_is_a_friendly_400(self, signed_in):
-        page = signed_in("watch").get("/cases/330100202612011000001X/record")
-        assert page.status_code in (400, 404)
-        assert "<html" in page.get_data(as_text=True)
+    def test_a_number_with_a_wrong_check_character_is_a_friendly_400(
+        self, app, signed_in, decided_case
+    ):
+        wrong = decided_case[:-1] + ("1" if decided_case[-1] != "1" else "2")
+        page = signed_in("watch").get(f"/cases/{wrong}/record")
+        assert page.status_code == 400
+        assert "请求有误" in page.get_data(as_text=True)
+        assert access_rows(app, decided_case) == []
 
 
 class TestWhatItShows:
@@ -165,7 +170,10 @@ class TestWhatItShows:
         assert '<tr id="event-4" class="">' in body  # the next link still holds
         assert "forged: true" in body
 
-    def test_steps_of_a_parallel_case_are_shown_per_stage_and_department(self, signed_in, submit):
+    def test_steps_of_a_parallel_case_are_shown_per_stage_and_department(
+        self, signed_in, submit, frozen_clock
+    ):
+        move_to(frozen_clock, date(2030, 12, 2))  # limits reach into a year nobody published
         number = submit(intake_body(item=PARALLEL, materials=PARALLEL_REQUIRED)).json["number"]
         body = signed_in("chief_zjj").get(f"/cases/{number}/record").get_data(as_text=True)
         assert "第 1 环节" in body
@@ -173,6 +181,30 @@ class TestWhatItShows:
             assert department in body
         assert "待办" in body
         assert "办理中（当前状态）" in body
+        facts = body.split('id="facts-h"')[1].split("</section>")[0]
+        assert "（预计）" in facts  # the legal limit reaches into a year without a notice
+
+    def test_a_failed_step_shows_its_incident_attempts_and_error(
+        self, client, tokens, signed_in, submit
+    ):
+        number = submit().json["number"]
+        [task] = client.post(
+            "/api/v1/tasks/fetch-and-lock",
+            json={"worker_id": "w1", "max_tasks": 1},
+            headers=bearer(tokens["scjg"]),
+        ).json
+        failed = client.post(
+            f"/api/v1/tasks/{task['id']}/failure",
+            json={"worker_id": "w1", "error_message": "审批系统连接超时", "retries": 0},
+            headers=bearer(tokens["scjg"]),
+        )
+        assert failed.status_code == 204
+        body = signed_in("chief").get(f"/cases/{number}/record").get_data(as_text=True)
+        steps = body.split('id="steps-h"')[1].split("</section>")[0]
+        assert "异常" in steps and "错误: 审批系统连接超时" in steps
+        assert "1 次" in steps
+        assert "<td>0</td>" in steps  # retries left
+        assert "转为异常" in body  # the step.incident event
 
     def test_notices_show_their_delivery_status_with_the_phone_masked(
         self, signed_in, decided_case
