@@ -356,6 +356,55 @@ class TestApi:
         assert response.status_code == 403
 
 
+def verify_one(app, number):
+    """``audit.verify_case`` of one case, in its own app context."""
+    with app.app_context():
+        application = db.session.scalars(
+            select(Application).where(Application.number == number)
+        ).one()
+        return audit.verify_case(application)
+
+
+class TestOneCase:
+    def test_a_clean_case_verifies_with_every_event_checked(self, app, cases):
+        report = verify_one(app, cases[0])
+        with app.app_context():
+            count = db.session.scalar(
+                select(func.count())
+                .select_from(Event)
+                .join(Application, Application.id == Event.application_id)
+                .where(Application.number == cases[0])
+            )
+        assert report == {"ok": True, "checked": count, "problems": []}
+
+    def test_only_the_tampered_case_is_faulty_and_every_edited_event_is_named(self, app, cases):
+        with tampering(app) as conn:
+            for seq in (3, 5):
+                row = event_of(conn, cases[1], seq)
+                conn.execute(update(Event).where(Event.id == row.id).values(details={"x": seq}))
+        report = verify_one(app, cases[1])
+        assert not report["ok"]
+        assert [(p["application"], p["seq"], p["kind"]) for p in report["problems"]] == [
+            (cases[1], 3, "hash_mismatch"),
+            (cases[1], 5, "hash_mismatch"),
+        ]
+        assert verify_one(app, cases[0])["ok"] and verify_one(app, cases[2])["ok"]
+
+    def test_a_deleted_last_event_is_a_truncated_chain(self, app, cases):
+        with tampering(app) as conn:
+            last = event_of(conn, cases[0], last_seq(conn, cases[0]))
+            conn.execute(delete(Event).where(Event.id == last.id))
+        [problem] = verify_one(app, cases[0])["problems"]
+        assert (problem["seq"], problem["kind"]) == (last.seq, "truncated")
+
+    def test_a_gap_is_named_once_and_the_events_after_it_still_check(self, app, cases):
+        with tampering(app) as conn:
+            row = event_of(conn, cases[2], 2)
+            conn.execute(delete(Event).where(Event.id == row.id))
+        kinds = [(p["seq"], p["kind"]) for p in verify_one(app, cases[2])["problems"]]
+        assert kinds == [(2, "seq_gap")]
+
+
 class TestVolume:
     def test_ten_thousand_events_verify(self, app, submit):
         numbers = [submit(intake_body(channel="online")).json["number"] for _ in range(20)]

@@ -24,7 +24,13 @@ class AccessOut(Schema):
     principal_name = fields.String()
     role = fields.String()
     department = fields.String(allow_none=True)
-    purpose = fields.String(metadata={"description": "detail (a staff read) or task (handed out)"})
+    purpose = fields.String(
+        metadata={
+            "description": (
+                "detail (a staff read), record (the case record page) or task (handed out)"
+            )
+        }
+    )
     at = LocalDateTime()
 
 
