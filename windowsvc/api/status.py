@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 from ..extensions import limiter
 from ..services.cases import status
 from .auth import PUBLIC, allow
+from .presenting import computed
 from .schemas import NUMBER_DOC, LocalDateTime, RatingOut, provisional_flag
 from .smorest import Blueprint
 
@@ -48,7 +49,9 @@ class StatusOut(Schema):
     missing_materials = fields.List(fields.String())
     progress = fields.List(fields.Nested(ProgressEntry))
     timeline = fields.List(fields.Nested(TimelineEntry))
-    result = fields.Dict(allow_none=True)
+    result = computed(
+        fields.Dict, lambda s: s.result._asdict() if s.result else None, allow_none=True
+    )
     can_rate = fields.Boolean()
     rating = fields.Nested(RatingOut, allow_none=True)
 
