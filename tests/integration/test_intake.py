@@ -316,7 +316,6 @@ class TestReceiptSecrecy:
         again = submit(key="legacy")
         assert again.headers.get("Idempotent-Replayed") == "true"
         assert again.json == created
-        assert list(again.json) == list(created)
 
     def test_the_service_hands_back_the_case_with_its_number_and_code(self, app, tokens):
         from windowsvc.api.applications import IntakeIn
