@@ -199,6 +199,16 @@ class OutboxMessage(db.Model):
     created_at = mapped_column(UTCDateTime, nullable=False)
     sent_at = mapped_column(UTCDateTime)
 
+    @property
+    def title(self) -> str | None:
+        """A notice's title (告知书的名称), as the notifier sends it."""
+        return (self.payload or {}).get("title")
+
+    @property
+    def event(self) -> str | None:
+        """The lifecycle event the notice tells of."""
+        return (self.payload or {}).get("event")
+
 
 class Event(db.Model):
     """One entry of a case's lifecycle record; append-only, hash-chained per application."""

@@ -299,6 +299,42 @@ class TestReceiptSecrecy:
         assert stored["query_code_sealed"] != created["query_code"]
         assert submit(key="sealed").json["query_code"] == created["query_code"]
 
+    def test_a_key_recorded_by_an_older_version_replays_its_answer(self, app, submit):
+        from windowsvc.extensions import db
+        from windowsvc.models import IdempotencyKey
+
+        created = submit(key="legacy").json
+        with app.app_context():
+            row = IdempotencyKey.query.filter_by(key="legacy").one()
+            stored = row.response_body
+            # the layout before receipts were kept apart: the answer, its code sealed in it
+            row.response_body = {
+                **stored["receipt"],
+                "query_code_sealed": stored["query_code_sealed"],
+            }
+            db.session.commit()
+        again = submit(key="legacy")
+        assert again.headers.get("Idempotent-Replayed") == "true"
+        assert again.json == created
+
+    def test_the_service_hands_back_the_case_with_its_number_and_code(self, app, tokens):
+        from windowsvc.api.applications import IntakeIn
+        from windowsvc.models import Principal
+        from windowsvc.security import token_hash
+        from windowsvc.services.cases import intake
+        from windowsvc.services.cases.records import Actor
+
+        with app.app_context():
+            principal = Principal.query.filter_by(token_hash=token_hash(tokens["window"])).one()
+            actor = Actor(principal.id, principal.name, principal.role)
+            body = IntakeIn().load(intake_body())
+            first = intake.submit(actor, "svc", body, lambda a: {"state": a.state})
+            again = intake.submit(actor, "svc", body, lambda a: {"state": "never called"})
+            assert not first.replayed and again.replayed
+            assert first.number == again.number == first.application.number
+            assert again.query_code == first.query_code and len(first.query_code) == 6
+            assert first.receipt == again.receipt == {"state": "in_progress"}
+
 
 def _credit_records(app, holders):
     """Shared data and credit records held in memory (ID number → holder)."""

@@ -10,17 +10,16 @@ from ..rules.warnings import LEVELS
 from ..services.cases import actions, applications, intake
 from ..workflows.lifecycle import DELIVERY_METHODS, LIFECYCLE, LONGEST_EXTENSION, SUSPENSION_KINDS
 from .auth import current_actor
-from .schemas import (
-    CHANNELS,
-    NUMBER_DOC,
-    Applicant,
-    Deferral,
-    Delivery,
-    LocalDateTime,
-    MaterialRef,
-    Page,
-    provisional_flag,
+from .case_schemas import (
+    APPLICATION_OUT,
+    ApplicationCreated,
+    ApplicationOut,
+    ApplicationPage,
+    EventOut,
+    NoticeOut,
 )
+from .presenting import etag_of, seen_by_caller
+from .schemas import CHANNELS, Applicant, Deferral, Delivery, MaterialRef
 from .smorest import Blueprint
 
 blp = Blueprint(
@@ -38,98 +37,6 @@ class IntakeIn(Schema):
     delivery = fields.Nested(Delivery)
 
 
-class MaterialOut(Schema):
-    code = fields.String()
-    name = fields.String()
-    source = fields.String()
-    evidence_id = fields.String()
-    fetched_at = fields.String()
-    reason = fields.String()
-    commit_date = fields.String()
-    supplemented_at = fields.String()
-    supplied_at = fields.String(metadata={"description": "容缺: when the deferred material came"})
-
-
-class StepOut(Schema):
-    id = fields.String()
-    stage = fields.Integer()
-    code = fields.String()
-    name = fields.String()
-    department = fields.String()
-    topic = fields.String()
-    state = fields.String()
-    due_date = fields.Date(allow_none=True)
-    due_date_provisional = provisional_flag()
-    outcome = fields.String(allow_none=True)
-    comment = fields.String(allow_none=True)
-    result = fields.Dict(allow_none=True)
-    missing = fields.List(fields.Dict(), allow_none=True)
-    attempt = fields.Integer()
-    retries = fields.Integer(allow_none=True)
-    error_message = fields.String(allow_none=True)
-    completed_at = LocalDateTime(allow_none=True)
-
-
-class CorrectionLimit(Schema):
-    date = fields.Date(metadata={"description": "receipt + 5 working days (Art 32, 视为受理)"})
-    provisional = provisional_flag()
-
-
-class ApplicationOut(Schema):
-    number = fields.String(metadata=NUMBER_DOC)
-    state = fields.String(metadata={"enum": [s["name"] for s in LIFECYCLE.states]})
-    state_label = fields.String()
-    item_code = fields.String()
-    item_name = fields.String()
-    item_version = fields.Integer()
-    mode = fields.String()
-    channel = fields.String()
-    applicant = fields.Dict()
-    received_at = LocalDateTime()
-    accepted_at = LocalDateTime(allow_none=True)
-    acceptance_date = fields.Date(allow_none=True)
-    due_date = fields.Date(allow_none=True)
-    legal_due_date = fields.Date(allow_none=True)
-    due_date_provisional = provisional_flag("the promised due date")
-    legal_due_date_provisional = provisional_flag("the legal due date")
-    deadlines_provisional = provisional_flag("a due date of the case")
-    provisional_note = fields.String(
-        allow_none=True, metadata={"description": "预计，待国务院公布 N 年节假日安排后确认"}
-    )
-    correction_limit = fields.Nested(
-        CorrectionLimit,
-        allow_none=True,
-        metadata={"description": "while acceptance is pending: last day for a correction notice"},
-    )
-    materials = fields.List(fields.Nested(MaterialOut))
-    missing_materials = fields.List(fields.Nested(MaterialOut))
-    deferred = fields.List(fields.Nested(MaterialOut))
-    delivery = fields.Dict(allow_none=True)
-    correction = fields.Dict(allow_none=True)
-    refusal = fields.Dict(allow_none=True)
-    suspensions = fields.List(fields.Dict())
-    extension = fields.Dict(allow_none=True)
-    withdrawal = fields.Dict(allow_none=True)
-    delivery_record = fields.Dict(allow_none=True)
-    decision = fields.Dict(allow_none=True, metadata={"description": "outcome, reason, result"})
-    steps = fields.List(fields.Nested(StepOut))
-    allowed_actions = fields.List(fields.String())
-    version = fields.Integer()
-
-
-class ApplicationCreated(ApplicationOut):
-    query_code = fields.String(metadata={"description": "查询密码: shown only in this response"})
-
-
-# Built once: instantiating a schema deep-copies its fields, too costly per request.
-APPLICATION_OUT = ApplicationOut()
-APPLICATION_CREATED = ApplicationCreated()
-
-
-class ApplicationPage(Page):
-    items = fields.List(fields.Nested(ApplicationOut))
-
-
 class ListArgs(Schema):
     state = fields.String(validate=validate.OneOf([s["name"] for s in LIFECYCLE.states]))
     item_code = fields.String()
@@ -139,22 +46,10 @@ class ListArgs(Schema):
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
 
-class EventOut(Schema):
-    seq = fields.Integer()
-    type = fields.String()
-    at = LocalDateTime()
-    actor_name = fields.String()
-    actor_role = fields.String()
-    from_state = fields.String(allow_none=True)
-    to_state = fields.String(allow_none=True)
-    details = fields.Dict()
-    hash = fields.String()
-    prev_hash = fields.String()
-
-
-def _with_etag(body: dict, status: int, **headers):
-    response = make_response(jsonify(body), status)
-    response.headers["ETag"] = f'"{body["version"]}"'
+def _receipt(result: intake.IntakeResult, headers: dict):
+    """The receipt as first answered, the query code in its place (replays included)."""
+    body = {**result.receipt, "query_code": result.query_code}
+    response = make_response(jsonify(body), 201)
     response.headers.update(headers)
     return response
 
@@ -162,6 +57,7 @@ def _with_etag(body: dict, status: int, **headers):
 @blp.route("/applications")
 class Applications(MethodView):
     @allow("window")
+    @seen_by_caller(personal_data=True)
     @blp.arguments(IntakeIn)
     @blp.response(201, ApplicationCreated)
     @blp.doc(
@@ -179,20 +75,22 @@ class Applications(MethodView):
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key or len(key) > 200:
             raise ServiceError("缺少 Idempotency-Key 请求头 (1–200 characters)")
-        result = intake.submit(current_actor(), key, body, APPLICATION_CREATED.dump)
-        headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-        return _with_etag(result.body, 201, **headers)
+        # the receipt (ApplicationCreated but the query code) is dumped once, with the case
+        result = intake.submit(current_actor(), key, body, APPLICATION_OUT.dump)
+        headers = {"ETag": f'"{result.receipt["version"]}"'}
+        if result.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return _receipt(result, headers)
 
     @allow(*STAFF, "backoffice")
+    @seen_by_caller()  # personal data only in the (recorded) detail view: listings are masked
     @blp.arguments(ListArgs, location="query")
     @blp.response(200, ApplicationPage)
     def get(self, args):
         """List applications (newest first), filtered by state, item or department."""
-        actor = current_actor()
-        rows, total = applications.listing(actor, **args)
+        rows, total = applications.listing(current_actor(), **args)
         return {
-            # personal data only in the (recorded) detail view: listings are masked
-            "items": [applications.present(a, actor.role, masked=True) for a in rows],
+            "items": rows,
             "page": args["page"],
             "per_page": args["per_page"],
             "total": total,
@@ -202,22 +100,12 @@ class Applications(MethodView):
 @blp.route("/applications/<number:number>")
 class ApplicationDetail(MethodView):
     @allow(*STAFF, "backoffice")
+    @seen_by_caller(personal_data=True)
     @blp.response(200, ApplicationOut)
     def get(self, number):
         """The full record of one application; ETag carries its version."""
-        body = APPLICATION_OUT.dump(applications.read_for_staff(number, current_actor()))
-        return _with_etag(body, 200)
-
-
-class NoticeOut(Schema):
-    title = fields.String()
-    event = fields.String()
-    target = fields.String()
-    state = fields.String(metadata={"enum": ["pending", "sending", "sent", "dead"]})
-    attempts = fields.Integer()
-    created_at = LocalDateTime()
-    sent_at = LocalDateTime(allow_none=True)
-    last_error = fields.String(allow_none=True)
+        application = applications.read_for_staff(number, current_actor())
+        return application, etag_of(application)
 
 
 @blp.route("/applications/<number:number>/notices")
@@ -316,6 +204,7 @@ def _action_view(action, schema, summary):
 
     class ActionView(MethodView):
         @allow(*roles)
+        @seen_by_caller(personal_data=True)
         @blp.arguments(schema, required=schema is not NoBody)
         @blp.response(200, ApplicationOut)
         @blp.alt_response(409, response="CONFLICT", description="Not allowed in the state")
@@ -328,10 +217,9 @@ def _action_view(action, schema, summary):
             ],
         )
         def post(self, payload, number):
-            actor = current_actor()
             version = _if_match()
-            body = APPLICATION_OUT.dump(actions.perform(number, action, actor, version, payload))
-            return _with_etag(body, 200)
+            application = actions.perform(number, action, current_actor(), version, payload)
+            return application, etag_of(application)
 
     ActionView.__name__ = f"Action_{action}"
     blp.route(f"/applications/<number:number>/actions/{action}", endpoint=f"action_{action}")(

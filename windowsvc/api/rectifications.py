@@ -3,13 +3,17 @@
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from .. import clock
+from ..catalog.versions import item_of
 from ..clock import SHANGHAI
 from ..platform.policy import allow
-from ..rules.ratings import VERDICTS
+from ..rules.masking import mask_applicant
+from ..rules.ratings import LEVELS, VERDICTS, tag_labels
 from ..services.ratings import rectification_views, rectifications
 from ..workflows.rectification import RECTIFICATION
 from .applications import NoBody
 from .auth import current_actor
+from .presenting import computed, seen_by_caller, viewer
 from .schemas import ID_PATH, LocalDateTime, Page, provisional_flag
 from .smorest import Blueprint
 
@@ -32,9 +36,9 @@ class RectificationListArgs(Schema):
 class RatingSeen(Schema):
     id = fields.Integer()
     level = fields.Integer()
-    level_label = fields.String()
+    level_label = computed(fields.String, lambda r: LEVELS[r.level])
     tags = fields.List(fields.String())
-    tag_labels = fields.List(fields.String())
+    tag_labels = computed(fields.List, lambda r: tag_labels(r.tags), fields.String())
     comment = fields.String()
     rated_at = LocalDateTime()
     excluded = fields.Boolean(metadata={"description": "申诉成立: out of the statistics"})
@@ -42,41 +46,56 @@ class RatingSeen(Schema):
 
 class FollowUpOut(Schema):
     contacted_at = LocalDateTime()
-    summary = fields.String()
-    recorded_at = LocalDateTime()
+    summary = fields.String(attribute="follow_up_summary")
+    recorded_at = LocalDateTime(attribute="followed_up_at")
 
 
 class AppealOut(Schema):
-    reason = fields.String()
-    at = LocalDateTime()
-    upheld = fields.Boolean(allow_none=True)
-    decision = fields.String(allow_none=True)
-    decided_at = LocalDateTime(allow_none=True)
+    reason = fields.String(attribute="appeal_reason")
+    at = LocalDateTime(attribute="appealed_at")
+    upheld = fields.Boolean(allow_none=True, attribute="appeal_upheld")
+    decision = fields.String(allow_none=True, attribute="appeal_decision")
+    decided_at = LocalDateTime(allow_none=True, attribute="appeal_decided_at")
 
 
 class RectificationOut(Schema):
+    """The staff view: the case, the rating, the loop so far; the rater masked."""
+
     id = fields.Integer()
-    number = fields.String()
-    item_code = fields.String()
-    item_name = fields.String()
+    number = fields.String(attribute="application.number")
+    item_code = fields.String(attribute="application.item_code")
+    item_name = computed(fields.String, lambda o: item_of(o.application).name)
     department = fields.String(metadata={"description": "the responsible department"})
-    handling_departments = fields.List(fields.String())
+    handling_departments = fields.List(fields.String(), attribute="rating.departments")
     state = fields.String(metadata={"enum": list(RECTIFICATION.labels)})
-    state_label = fields.String()
+    state_label = computed(fields.String, lambda o: RECTIFICATION.labels[o.state])
     due_date = fields.Date()
     due_date_provisional = provisional_flag()
-    overdue = fields.Boolean()
+    overdue = computed(fields.Boolean, lambda o: rectification_views.is_overdue(o, clock.today()))
     opened_at = LocalDateTime()
     rating = fields.Nested(RatingSeen)
-    rater = fields.Dict(metadata={"description": "the applicant, masked"})
-    follow_up = fields.Nested(FollowUpOut, allow_none=True)
+    rater = computed(
+        fields.Dict,
+        lambda o: mask_applicant(o.application.applicant),
+        metadata={"description": "the applicant, masked"},
+    )
+    # the order itself holds the follow-up and the appeal, once there is one
+    follow_up = computed(
+        fields.Nested, lambda o: o if o.followed_up_at else None, FollowUpOut, allow_none=True
+    )
     measures = fields.String(allow_none=True)
     explanation = fields.String(allow_none=True)
     closed_at = LocalDateTime(allow_none=True)
-    appeal = fields.Nested(AppealOut, allow_none=True)
+    appeal = computed(
+        fields.Nested, lambda o: o if o.appealed_at else None, AppealOut, allow_none=True
+    )
     verdict = fields.String(allow_none=True, metadata={"enum": list(VERDICTS)})
-    verdict_label = fields.String(allow_none=True)
-    allowed_actions = fields.List(fields.String())
+    verdict_label = computed(fields.String, lambda o: VERDICTS.get(o.verdict), allow_none=True)
+    allowed_actions = computed(
+        fields.List,
+        lambda o: rectification_views.allowed_actions(o, viewer()["role"]),
+        fields.String(),
+    )
 
 
 class RectificationPage(Page):
@@ -86,6 +105,7 @@ class RectificationPage(Page):
 @blp.route("/rectifications")
 class Rectifications(MethodView):
     @allow(*READERS)
+    @seen_by_caller()
     @blp.arguments(RectificationListArgs, location="query")
     @blp.response(200, RectificationPage)
     def get(self, args):
@@ -97,6 +117,7 @@ class Rectifications(MethodView):
 @blp.route(f"/rectifications/<{ID_PATH}:order_id>")
 class RectificationDetail(MethodView):
     @allow(*READERS)
+    @seen_by_caller()
     @blp.response(200, RectificationOut)
     def get(self, order_id):
         """One work order."""
@@ -144,6 +165,7 @@ def _action_view(action, schema, summary):
 
     class ActionView(MethodView):
         @allow(*roles)
+        @seen_by_caller()
         @blp.arguments(schema, required=schema is not NoBody)
         @blp.response(200, RectificationOut)
         @blp.alt_response(404, description="Unknown work order, or another department's")

@@ -7,7 +7,10 @@ from werkzeug.routing import BaseConverter
 
 from ..clock import local
 from ..rules import acceptance_number
-from ..rules.ratings import ALL_TAGS, VERDICTS
+from ..rules.ratings import ALL_TAGS, LEVELS, VERDICTS, tag_labels
+from ..services.ratings import rectification_views
+from ..workflows.rectification import RECTIFICATION
+from .presenting import computed
 
 PROBLEM_JSON = "application/problem+json"
 NUMBER_DOC = {
@@ -81,14 +84,16 @@ class Delivery(Schema):
     address = fields.String(validate=validate.Length(max=300))
 
 
-def provisional_flag(what: str = "the date"):
-    """A due date's flag: a year without the official holiday notice went into it (预计)."""
-    return fields.Boolean(
-        metadata={
-            "description": f"{what} was counted over a year without the State Council's holiday "
-            "notice (预计, recounted when it is loaded)"
-        }
-    )
+def provisional_flag(what: str = "the date", getter=None):
+    """A due date's flag: a year without the official holiday notice went into it (预计);
+    valued ``getter(obj)`` when given, else the attribute of the field's name."""
+    metadata = {
+        "description": f"{what} was counted over a year without the State Council's holiday "
+        "notice (预计, recounted when it is loaded)"
+    }
+    if getter is not None:
+        return computed(fields.Boolean, getter, metadata=metadata)
+    return fields.Boolean(metadata=metadata)
 
 
 class Problem(Schema):
@@ -119,30 +124,51 @@ class Page(Schema):
 
 
 # 好差评 as its rater sees it (ratings and the citizen status view)
+def _once_closed(name):
+    """The measures or the explanation: shown to the rater once the work order is closed."""
+    return lambda o: getattr(o, name) if rectification_views.result_shown(o) else None
+
+
 class PublicRectification(Schema):
     id = fields.Integer()
     state = fields.String()
-    state_label = fields.String()
+    state_label = computed(fields.String, lambda o: RECTIFICATION.labels[o.state])
     due_date = fields.Date()
     due_date_provisional = provisional_flag()
-    measures = fields.String(allow_none=True, metadata={"description": "once closed"})
-    explanation = fields.String(allow_none=True, metadata={"description": "once closed"})
+    measures = computed(
+        fields.String,
+        _once_closed("measures"),
+        allow_none=True,
+        metadata={"description": "once closed"},
+    )
+    explanation = computed(
+        fields.String,
+        _once_closed("explanation"),
+        allow_none=True,
+        metadata={"description": "once closed"},
+    )
     closed_at = LocalDateTime(allow_none=True)
-    can_rate = fields.Boolean(metadata={"description": "the verdict may be given now"})
+    can_rate = computed(
+        fields.Boolean,
+        rectification_views.rater_may_assess,
+        metadata={"description": "the verdict may be given now"},
+    )
     verdict = fields.String(allow_none=True, metadata={"enum": list(VERDICTS)})
-    verdict_label = fields.String(allow_none=True)
+    verdict_label = computed(fields.String, lambda o: VERDICTS.get(o.verdict), allow_none=True)
 
 
 class RatingOut(Schema):
     id = fields.Integer()
-    number = fields.String()
+    number = fields.String(attribute="application.number")
     level = fields.Integer()
-    level_label = fields.String()
+    level_label = computed(fields.String, lambda r: LEVELS[r.level])
     tags = fields.List(fields.String(metadata={"enum": list(ALL_TAGS)}))
-    tag_labels = fields.List(fields.String())
+    tag_labels = computed(fields.List, lambda r: tag_labels(r.tags), fields.String())
     comment = fields.String()
-    at = LocalDateTime()
-    default = fields.Boolean(metadata={"description": "默认好评 given by the system"})
+    at = LocalDateTime(attribute="rated_at")
+    default = fields.Boolean(
+        attribute="is_default", metadata={"description": "默认好评 given by the system"}
+    )
     rectification = fields.Nested(PublicRectification, allow_none=True)
 
 

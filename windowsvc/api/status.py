@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 from ..platform.policy import PUBLIC, allow
 from ..platform.throttle import QUERY_CODE_LIMITS
 from ..services.cases import status
+from .presenting import computed
 from .schemas import NUMBER_DOC, LocalDateTime, RatingOut, provisional_flag
 from .smorest import Blueprint
 
@@ -47,7 +48,9 @@ class StatusOut(Schema):
     missing_materials = fields.List(fields.String())
     progress = fields.List(fields.Nested(ProgressEntry))
     timeline = fields.List(fields.Nested(TimelineEntry))
-    result = fields.Dict(allow_none=True)
+    result = computed(
+        fields.Dict, lambda s: s.result._asdict() if s.result else None, allow_none=True
+    )
     can_rate = fields.Boolean()
     rating = fields.Nested(RatingOut, allow_none=True)
 

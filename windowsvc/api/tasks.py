@@ -4,11 +4,10 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from ..platform.policy import allow
-from ..services.cases.applications import present_step
 from ..services.queue import claims, tasks
 from ..workflows.step import OUTCOMES
-from .applications import StepOut
 from .auth import current_actor
+from .case_schemas import StepOut
 from .schemas import LocalDateTime, provisional_flag
 from .smorest import Blueprint
 
@@ -93,7 +92,7 @@ class RetriesIn(Schema):
 
 
 class IncidentOut(StepOut):
-    application_number = fields.String()
+    application_number = fields.String(attribute="application.number")
 
 
 @blp.route("/tasks/fetch-and-lock")
@@ -166,7 +165,4 @@ class Incidents(MethodView):
     @blp.response(200, IncidentOut(many=True))
     def get(self):
         """Steps whose retries are exhausted, waiting for an operator."""
-        return [
-            {**present_step(s), "application_number": s.application.number}
-            for s in tasks.incidents(current_actor())
-        ]
+        return tasks.incidents(current_actor())

@@ -12,9 +12,11 @@ to its field: the check runs before any lookup, on the number's shape and check 
 so it tells nothing about which cases exist (the API answers 400 with that reason too).
 """
 
+import dataclasses
 import math
 import re
 import time
+from types import SimpleNamespace
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_limiter.errors import RateLimitExceeded
@@ -27,7 +29,8 @@ from ..rules import acceptance_number
 from ..rules import ratings as rating_rules
 from ..services.cases import status
 from ..services.cases.lookup import parse_number
-from ..services.ratings import ratings
+from ..services.ratings import ratings, rectification_views
+from ..workflows.rectification import RECTIFICATION
 from .guard import pages
 
 bp = pages("web_citizen", __name__, url_prefix="/query")
@@ -173,21 +176,50 @@ def _throttled(_error):
 
 def _case_view(number: str) -> dict:
     """The public, masked view of a proven case (services.cases.status) and what the page
-    needs besides: the timeline in the layout's shape, the rating form's tags."""
-    view = dict(status.proven(number))
-    view["timeline_entries"] = [{"at": e["at"], "title": e["label"]} for e in view["timeline"]]
-    channel = acceptance_number.parse(view["number"]).channel
+    needs besides: the timeline in the layout's shape, the rating form's tags, the rating."""
+    found = status.proven(number)
+    view = {f.name: getattr(found, f.name) for f in dataclasses.fields(found)}
+    view["timeline_entries"] = [{"at": e.at, "title": e.label} for e in found.timeline]
+    channel = acceptance_number.parse(found.number).channel
     view["tags_offered"] = rating_rules.tags_for(channel)
-    result = view.get("result")
-    view["delivery_label"] = DELIVERY_LABELS.get(result["method"]) if result else None
+    view["delivery_label"] = DELIVERY_LABELS.get(found.result.method) if found.result else None
+    view["rating"] = _rating_seen_by_rater(found.rating) if found.rating else None
     return view
+
+
+def _rating_seen_by_rater(rating) -> SimpleNamespace:
+    """The rating as its rater sees it: never the applicant row it hangs on."""
+    order = rating.rectification
+    return SimpleNamespace(
+        id=rating.id,
+        level_label=rating_rules.LEVELS[rating.level],
+        tag_labels=rating_rules.tag_labels(rating.tags),
+        comment=rating.comment,
+        at=rating.rated_at,
+        default=rating.is_default,
+        rectification=_order_seen_by_rater(order) if order else None,
+    )
+
+
+def _order_seen_by_rater(order) -> SimpleNamespace:
+    shown = rectification_views.result_shown(order)
+    return SimpleNamespace(
+        state_label=RECTIFICATION.labels[order.state],
+        due_date=order.due_date,
+        due_date_provisional=order.due_date_provisional,
+        measures=order.measures if shown else None,
+        explanation=order.explanation if shown else None,
+        closed_at=order.closed_at,
+        can_rate=rectification_views.rater_may_assess(order),
+        verdict_label=rating_rules.VERDICTS.get(order.verdict),
+    )
 
 
 def _rateable_rectification(view: dict) -> int | None:
     """The id of the rating whose closed rectification awaits the rater's verdict, if any."""
     rating = view.get("rating")
-    order = rating.get("rectification") if rating else None
-    return rating["id"] if order and order["can_rate"] else None
+    order = rating.rectification if rating else None
+    return rating.id if order and order.can_rate else None
 
 
 def _progress_page(number, *, rating_form=None, verdict_form=None, errors=None, status=200):

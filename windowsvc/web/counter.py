@@ -112,13 +112,14 @@ def apply(code):
 
 def _submit(actor, key, body) -> tuple[str, str, bool]:
     """Submit through the intake service: (number, query code, whether it was a replay)."""
-    result = intake.submit(actor, key, body, _number_and_code)
-    return result.body["number"], result.body["query_code"], result.replayed
+    result = intake.submit(actor, key, body, _receipt_kept)
+    return result.number, result.query_code, result.replayed
 
 
-def _number_and_code(created: dict) -> dict:
-    """What the page keeps of the created case for a replay: its number and query code."""
-    return {"number": created["number"], "query_code": created["query_code"]}
+def _receipt_kept(application) -> dict:
+    """What the page stores with its key for a replay: only the number (the query code is
+    stored sealed beside it by the service)."""
+    return {"number": application.number}
 
 
 def _form(item, entered, key, status=200):

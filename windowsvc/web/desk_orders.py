@@ -70,11 +70,8 @@ def orders():
 
 
 def _orders_page(actor, state, page):
-    """One page of work orders as Rectification rows (the listing may hand out dicts for now)."""
-    found, total = rectification_views.listing(actor, state=state, page=page, per_page=PER_PAGE)
-    return [
-        rectification_views.find(o["id"], actor) if isinstance(o, dict) else o for o in found
-    ], total
+    """One page of work orders (Rectification rows) and their total."""
+    return rectification_views.listing(actor, state=state, page=page, per_page=PER_PAGE)
 
 
 def order_view(order) -> SimpleNamespace:

@@ -185,15 +185,12 @@ def _stages(application, names) -> list[SimpleNamespace]:
 
 
 def notices(number: str, actor) -> list[SimpleNamespace]:
-    """The case's notices with their delivery status; the recipient's phone masked.
-
-    ``applications.notices_of`` gives dicts today and may give objects later: read either.
-    """
+    """The case's notices with their delivery status; the recipient's phone masked."""
     rows = []
     for notice in applications.notices_of(number, actor):
 
         def get(key, n=notice):
-            return n.get(key) if isinstance(n, dict) else getattr(n, key, None)
+            return getattr(n, key, None)
 
         label, kind = NOTICE_STATES.get(get("state"), (get("state"), "neutral"))
         rows.append(

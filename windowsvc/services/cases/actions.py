@@ -3,18 +3,20 @@
 from ... import clock
 from ...catalog.versions import item_of
 from ...db import write_transaction
+from ...models import Application
 from ...platform.errors import Forbidden, Invalid, NotFound, PreconditionFailed
 from ...rules import materials
 from ...workflows import ActionNotAllowed
 from ...workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS, check_extension
 from ..calendar.working import due_after
 from . import clocks, corrections, steps
-from .applications import conclude, find, present, touch
+from .applications import conclude, find, touch
 from .records import SYSTEM, Actor, record, transition
 
 
-def perform(number: str, action: str, actor: Actor, if_match: int, payload: dict) -> dict:
-    """Take a staff action on an application at the version the caller last saw."""
+def perform(number: str, action: str, actor: Actor, if_match: int, payload: dict) -> Application:
+    """Take a staff action on an application at the version the caller last saw; the case as it
+    is after the action (committed)."""
     if action not in STAFF_ACTIONS:
         raise NotFound(f"没有 {action} 这个操作 (unknown action)")
     with write_transaction():
@@ -28,7 +30,7 @@ def perform(number: str, action: str, actor: Actor, if_match: int, payload: dict
             )
         touch(application)
         HANDLERS[action](application, actor, **payload)
-        return present(application, actor.role)
+        return application
 
 
 def _fire(application, actor, trigger, event_type, details=None, **kwargs):

@@ -1,4 +1,5 @@
-"""Reading applications and the parts of a case every use case shares (presenting, accepting)."""
+"""Reading applications, the facts every view of a case needs, and the parts of a case every use
+case shares (accepting, concluding)."""
 
 from sqlalchemy import or_, select
 
@@ -11,7 +12,6 @@ from ...platform.errors import NotFound
 from ...platform.paging import page_of
 from ...rules.deadlines import working_days_between
 from ...rules.deeming import PENDING_STATES
-from ...rules.masking import mask_applicant
 from ...rules.scoping import confined_to, may_reach
 from ...workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
 from ..calendar.working import due_after, provisional_note, working_calendar
@@ -112,43 +112,6 @@ def conclude(application: Application) -> None:
         application.working_days_used = max(used - (application.paused_working_days or 0), 0)
 
 
-def present(application: Application, role: str, masked: bool = False) -> dict:
-    """The staff view of an application; personal data unmasked unless ``masked`` (listings)."""
-    details = application.details or {}
-    return {
-        "number": application.number,
-        "state": application.state,
-        "state_label": LIFECYCLE.labels[application.state],
-        "item_code": application.item_code,
-        "item_name": item_of(application).name,
-        "item_version": application.item_version,
-        "mode": item_of(application).mode,
-        "channel": application.channel,
-        "applicant": mask_applicant(application.applicant) if masked else application.applicant,
-        "received_at": application.received_at,
-        "accepted_at": application.accepted_at,
-        "acceptance_date": application.acceptance_date,
-        "due_date": application.due_date,
-        "legal_due_date": application.legal_due_date,
-        **deadline_flags(application),
-        "correction_limit": correction_limit(application),
-        "materials": application.materials,
-        "missing_materials": application.missing,
-        "deferred": application.deferred,
-        "delivery": application.delivery,
-        "correction": details.get("correction"),
-        "refusal": details.get("refusal"),
-        "suspensions": details.get("suspensions", []),
-        "extension": details.get("extension"),
-        "withdrawal": details.get("withdrawal"),
-        "delivery_record": details.get("delivery_record"),
-        "decision": details.get("decision"),
-        "steps": [present_step(s) for s in sorted(application.steps, key=lambda s: s.id)],
-        "allowed_actions": allowed_actions(application, role),
-        "version": application.version,
-    }
-
-
 def deadline_flags(application: Application) -> dict:
     """Which of the case's due dates are provisional, and the label that says so (预计)."""
     provisional = application.due_date_provisional or application.legal_due_date_provisional
@@ -169,29 +132,6 @@ def correction_limit(application: Application) -> dict | None:
         return None
     limit = notice_limit(application)
     return {"date": limit.date, "provisional": limit.provisional}
-
-
-def present_step(step) -> dict:
-    """A step as staff see it on the case."""
-    return {
-        "id": str(step.id),
-        "stage": step.stage,
-        "code": step.code,
-        "name": step.name,
-        "department": step.department,
-        "topic": step.topic,
-        "state": step.state,
-        "due_date": step.due_date,
-        "due_date_provisional": step.due_date_provisional,
-        "outcome": step.outcome,
-        "comment": step.comment,
-        "result": step.result,
-        "missing": step.missing,
-        "attempt": step.attempt,
-        "retries": step.retries,
-        "error_message": step.error_message,
-        "completed_at": step.completed_at,
-    }
 
 
 def allowed_actions(application: Application, role: str) -> list[str]:
@@ -244,35 +184,24 @@ def listing(
     return list(db.session.scalars(one_page)), total
 
 
-def read_for_staff(number: str, actor: Actor) -> dict:
+def read_for_staff(number: str, actor: Actor) -> Application:
     """The full case, personal data included: the read is recorded (行为监控)."""
     with write_transaction():
         application = find(number, actor)
         access.note(application.id, actor, "detail")
-        return present(application, actor.role)
+        return application
 
 
-def notices_of(number: str, actor: Actor) -> list[dict]:
-    """The notices sent for a case, with their delivery status (the proof)."""
+def notices_of(number: str, actor: Actor) -> list[OutboxMessage]:
+    """The notices sent for a case, oldest first, with their delivery status (the proof)."""
     application = find(number, actor)
-    rows = db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.application_id == application.id)
-        .order_by(OutboxMessage.id)
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.application_id == application.id)
+            .order_by(OutboxMessage.id)
+        )
     )
-    return [
-        {
-            "title": m.payload.get("title"),
-            "event": m.payload.get("event"),
-            "target": m.target,
-            "state": m.state,
-            "attempts": m.attempts,
-            "created_at": m.created_at,
-            "sent_at": m.sent_at,
-            "last_error": m.last_error,
-        }
-        for m in rows
-    ]
 
 
 def lifecycle_record(number: str, actor: Actor):

@@ -1,8 +1,9 @@
-"""Idempotency-Key (intake): a live claim while an attempt runs, the response recorded with the
+"""Idempotency-Key (intake): a live claim while an attempt runs, the receipt recorded with the
 case it created, replayed for the same body and refused for another (see docs/architecture.md)."""
 
 import hashlib
 import json
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete
 
@@ -25,8 +26,16 @@ def fingerprint(body: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def stored_response(actor, key, request_hash):
-    """The response recorded for the key, to replay; None when the key has not been used."""
+class Replay(NamedTuple):
+    """What was recorded for a key: the case's number, its query code, the caller's receipt."""
+
+    number: str
+    query_code: str
+    receipt: Any
+
+
+def stored_response(actor, key, request_hash) -> Replay | None:
+    """What was recorded for the key, to replay; None when the key has not been used."""
     row = db.session.get(IdempotencyKey, (actor.id, key), populate_existing=True)
     if row is None or row.status != "done":
         return None
@@ -38,8 +47,8 @@ def stored_response(actor, key, request_hash):
     return _unsealed(row.response_body)
 
 
-def remember(actor, key, request_hash, created):
-    """Record the key with its response, in the transaction that created the case."""
+def remember(actor, key, request_hash, number: str, query_code: str, receipt) -> None:
+    """Record the key with the case's receipt, in the transaction that created the case."""
     # a row not marked done was left by an attempt that never finished (before claims were live
     # locks, the claim was that row): it recorded nothing
     db.session.execute(
@@ -56,24 +65,26 @@ def remember(actor, key, request_hash, created):
             request_hash=request_hash,
             status="done",
             response_status=201,
-            response_body=_sealed(created),
+            response_body={
+                "number": number,
+                "query_code_sealed": seal_query_code(setting("SECRET_KEY"), number, query_code),
+                "receipt": receipt,
+            },
             created_at=clock.now(),
         )
     )
     db.session.flush()  # a key recorded meanwhile fails here, before the commit
 
 
-def _sealed(response: dict) -> dict:
-    """The response as stored for replays: the query code never stored in clear."""
-    stored = dict(response)
-    code = stored.pop("query_code")
-    stored["query_code_sealed"] = seal_query_code(setting("SECRET_KEY"), stored["number"], code)
-    return stored
+def _unsealed(stored: dict) -> Replay:
+    """The recorded receipt with the query code unsealed.
 
-
-def _unsealed(stored: dict) -> dict:
-    """The response to replay, with the query code restored in its place."""
-    response = dict(stored)
-    sealed = response.pop("query_code_sealed")
-    response["query_code"] = unseal_query_code(setting("SECRET_KEY"), response["number"], sealed)
-    return response
+    Rows written before receipts were kept apart hold the answer itself, the code sealed in it.
+    """
+    if "receipt" in stored:
+        receipt = stored["receipt"]
+    else:
+        receipt = {k: v for k, v in stored.items() if k != "query_code_sealed"}
+    number = stored["number"]
+    code = unseal_query_code(setting("SECRET_KEY"), number, stored["query_code_sealed"])
+    return Replay(number, code, receipt)

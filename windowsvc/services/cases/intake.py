@@ -1,7 +1,10 @@
 """收件 — intake: one application, one unified acceptance number, one query code."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -19,26 +22,41 @@ from ...workflows.lifecycle import LIFECYCLE
 from ..admin import catalog
 from ..calendar.working import due_after
 from . import corrections, idempotency, steps
-from .applications import present
 from .records import Actor, record
 
 ON_THE_SPOT_CHANNELS = {"window"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class IntakeResult:
-    """The response body and whether it was replayed from an earlier identical request."""
+    """The case an Idempotency-Key stands for, and whether this request only replayed it.
 
-    body: dict
+    ``receipt`` is what the caller's ``snapshot`` made of the case when it was created, stored
+    with the key and handed back unchanged on every replay; the query code (查询密码) is given
+    on each answer for the key, and stored only sealed.
+    """
+
+    application: Application
+    query_code: str
     replayed: bool
+    receipt: Any
+
+    @property
+    def number(self) -> str:
+        """The unified acceptance number (统一受理号)."""
+        return self.application.number
 
 
 KEY_IN_PROGRESS = "同一 Idempotency-Key 的申请正在处理中, 请稍后重试 (request in progress)"
 
 
-def submit(actor: Actor, key: str, body: dict, render) -> IntakeResult:
-    """Receive an application exactly once per Idempotency-Key; ``render`` dumps the response.
+def submit(
+    actor: Actor, key: str, body: dict, snapshot: Callable[[Application], Any]
+) -> IntakeResult:
+    """Receive an application exactly once per Idempotency-Key.
 
+    ``snapshot`` turns the created case into the JSON-able receipt stored with the key (in the
+    transaction that creates the case) and replayed for the key; intake never looks inside it.
     While an attempt runs it holds a live claim on the key (409 for a concurrent duplicate); the
     key row is written only in the transaction that creates the case. A crashed or disconnected
     attempt therefore leaves nothing behind but a freed claim, and the retry goes ahead at once.
@@ -46,26 +64,34 @@ def submit(actor: Actor, key: str, body: dict, render) -> IntakeResult:
     request_hash = idempotency.fingerprint(body)
     replay = idempotency.stored_response(actor, key, request_hash)
     if replay is not None:
-        return IntakeResult(replay, True)
+        return _replayed(replay)
     with idempotency.claim(actor.id, key) as running_alone:
         if not running_alone:
             raise Conflict(KEY_IN_PROGRESS)
         replay = idempotency.stored_response(actor, key, request_hash)  # finished just before
         if replay is not None:
-            return IntakeResult(replay, True)
+            return _replayed(replay)
         prepared = _prepare(body)  # outside calls: before the write transaction, never in it
         try:
             with write_transaction():
-                created = _create(actor, body, prepared, render)
-                idempotency.remember(actor, key, request_hash, created)
+                application, query_code = _create(actor, body, prepared)
+                receipt = snapshot(application)
+                idempotency.remember(
+                    actor, key, request_hash, application.number, query_code, receipt
+                )
         except IntegrityError:
             # the claim was lost (e.g. a database restart) and another attempt recorded the key
             # first: its case stands, this one was rolled back
             replay = idempotency.stored_response(actor, key, request_hash)
             if replay is None:
                 raise
-            return IntakeResult(replay, True)
-        return IntakeResult(created, False)
+            return _replayed(replay)
+        return IntakeResult(application, query_code, False, receipt)
+
+
+def _replayed(replay: idempotency.Replay) -> IntakeResult:
+    application = db.session.scalar(select(Application).where(Application.number == replay.number))
+    return IntakeResult(application, replay.query_code, True, replay.receipt)
 
 
 @dataclass
@@ -158,7 +184,8 @@ def _prepare(body):
     return Prepared(item, fetched, missing, deferred, one_id)
 
 
-def _create(actor, body, prepared, render):
+def _create(actor, body, prepared) -> tuple[Application, str]:
+    """The case and its query code (in clear: the only moment it exists so)."""
     received_at = clock.now()
     desk_date = clock.local(received_at).date()
     region = setting("REGION_CODE")
@@ -221,7 +248,7 @@ def _create(actor, body, prepared, render):
         else:
             steps.accept_and_start(application, actor)
     db.session.flush()
-    return render({**present(application, actor.role), "query_code": query_code})
+    return application, query_code
 
 
 def _next_sequence(region, desk_date, channel):

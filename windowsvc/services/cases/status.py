@@ -1,13 +1,18 @@
 """办件查询 — what a citizen sees with acceptance number + query code (masked, allow-listed)."""
 
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import NamedTuple
+
 from ... import clock
 from ...catalog.versions import item_of
+from ...models import Rating
 from ...rules.masking import mask_applicant
 from ...workflows.lifecycle import LIFECYCLE
 from ...workflows.step import STEP
 from ..admin.catalog import department_names
 from ..calendar.working import provisional_note
-from ..ratings.ratings import for_status
+from ..ratings.ratings import may_rate, rating_of
 from .lookup import authenticate, find_proven
 from .records import events_of
 
@@ -37,70 +42,112 @@ PUBLIC_EVENTS = {
 }
 
 
-def lookup(number_text: str, query_code: str) -> dict:
+class TimelineEntry(NamedTuple):
+    at: datetime
+    label: str
+
+
+class Progress(NamedTuple):
+    """One step as the citizen sees it: no staff names."""
+
+    stage: int  # counted from 1
+    department: str  # the department's name
+    step: str
+    state: str
+    state_label: str
+    finished_on: date | None
+
+
+class Result(NamedTuple):
+    delivered: bool
+    method: str
+    tracking: str | None
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    """What a citizen may see of a case, and nothing else (masked applicant, no staff names)."""
+
+    number: str
+    item_name: str
+    state: str
+    state_label: str
+    applicant: dict  # masked
+    received_at: datetime
+    accepted_at: datetime | None
+    due_date: date | None
+    due_date_provisional: bool
+    provisional_note: str | None  # the citizen is shown the promised date only: it speaks of that
+    missing_materials: list[str]  # names, while a correction is awaited
+    progress: list[Progress]
+    timeline: list[TimelineEntry]
+    result: Result | None
+    can_rate: bool
+    rating: Rating | None
+
+
+def lookup(number_text: str, query_code: str) -> PublicStatus:
     """The public view of an application: nothing outside this allow-list leaves the server."""
     return public_view(authenticate(number_text, query_code))
 
 
-def proven(number_text: str) -> dict:
+def proven(number_text: str) -> PublicStatus:
     """The public view of a case whose number and query code this visitor proved earlier (the
     citizen's pages remember that proof in their session for a while; web.citizen)."""
     return public_view(find_proven(number_text))
 
 
-def public_view(application) -> dict:
+def public_view(application) -> PublicStatus:
     """What the applicant may see of a case (masked, allow-listed)."""
-    details = application.details or {}
-    timeline = [
-        {"at": e.at, "label": PUBLIC_EVENTS[e.type]}
-        for e in events_of(application)
-        if e.type in PUBLIC_EVENTS
-    ]
-    return {
-        "number": application.number,
-        "item_name": item_of(application).name,
-        "state": application.state,
-        "state_label": LIFECYCLE.labels[application.state],
-        "applicant": mask_applicant(application.applicant),
-        "received_at": application.received_at,
-        "accepted_at": application.accepted_at,
-        "due_date": application.due_date,
-        "due_date_provisional": application.due_date_provisional,
-        # the citizen is shown the promised date only: the note speaks of that date
-        "provisional_note": provisional_note(application.acceptance_date, application.due_date)
+    rating = rating_of(application)
+    return PublicStatus(
+        number=application.number,
+        item_name=item_of(application).name,
+        state=application.state,
+        state_label=LIFECYCLE.labels[application.state],
+        applicant=mask_applicant(application.applicant),
+        received_at=application.received_at,
+        accepted_at=application.accepted_at,
+        due_date=application.due_date,
+        due_date_provisional=application.due_date_provisional,
+        provisional_note=provisional_note(application.acceptance_date, application.due_date)
         if application.due_date_provisional
         else None,
-        "missing_materials": [m["name"] for m in application.missing or []]
+        missing_materials=[m["name"] for m in application.missing or []]
         if application.state == "correction"
         else [],
-        "progress": _progress(application),
-        "timeline": timeline,
-        "result": _result(application, details),
-        **for_status(application),
-    }
+        progress=_progress(application),
+        timeline=[
+            TimelineEntry(e.at, PUBLIC_EVENTS[e.type])
+            for e in events_of(application)
+            if e.type in PUBLIC_EVENTS
+        ],
+        result=_result(application, application.details or {}),
+        can_rate=may_rate(application, rating),
+        rating=rating,
+    )
 
 
-def _progress(application) -> list[dict]:
-    """Per stage and department: the step, its state and the day it finished (no staff names)."""
+def _progress(application) -> list[Progress]:
+    """Per stage and department: the step, its state and the day it finished."""
     names = department_names()
     return [
-        {
-            "stage": step.stage + 1,
-            "department": names.get(step.department, step.department),
-            "step": step.name,
-            "state": step.state,
-            "state_label": STEP.labels[step.state],
-            "finished_on": clock.local(step.completed_at).date() if step.completed_at else None,
-        }
+        Progress(
+            stage=step.stage + 1,
+            department=names.get(step.department, step.department),
+            step=step.name,
+            state=step.state,
+            state_label=STEP.labels[step.state],
+            finished_on=clock.local(step.completed_at).date() if step.completed_at else None,
+        )
         for step in sorted(application.steps, key=lambda s: (s.stage, s.id))
     ]
 
 
-def _result(application, details):
+def _result(application, details) -> Result | None:
     delivery = details.get("delivery_record")
     if delivery:
-        return {"delivered": True, "method": delivery["method"], "tracking": delivery["tracking"]}
+        return Result(True, delivery["method"], delivery["tracking"])
     if application.state == "result_ready":
-        method = (application.delivery or {}).get("method", "window")
-        return {"delivered": False, "method": method, "tracking": None}
+        return Result(False, (application.delivery or {}).get("method", "window"), None)
     return None

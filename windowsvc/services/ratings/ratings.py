@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from ... import clock
 from ...db import write_transaction
 from ...extensions import db
-from ...models import Application, Rating, Rectification
+from ...models import Application, Rating
 from ...platform.context import setting
 from ...platform.errors import Conflict, Invalid, NotFound
 from ...rules import ratings as rules
@@ -21,12 +21,12 @@ from ..calendar.working import due_after
 from ..cases.applications import lock as lock_application
 from ..cases.lookup import authenticate
 from ..cases.records import CITIZEN, SYSTEM, Actor, record
-from . import rectification_views, rectifications
+from . import rectifications
 
 ALREADY_RATED = "本件已评价, 每件只能评价一次 (one rating per case)"
 
 
-def give(number_text: str, query_code: str, level: int, tags=(), comment: str = "") -> dict:
+def give(number_text: str, query_code: str, level: int, tags=(), comment: str = "") -> Rating:
     """Rate a concluded case; 409 before its conclusion or when it was rated already."""
     tags, comment = list(dict.fromkeys(tags)), (comment or "").strip()
     with write_transaction():
@@ -45,10 +45,10 @@ def give(number_text: str, query_code: str, level: int, tags=(), comment: str = 
             rating = add(application, level, tags, comment, by=CITIZEN)
         except IntegrityError as exc:  # a concurrent rating won the unique constraint
             raise Conflict(ALREADY_RATED) from exc
-        return present(rating)
+        return rating
 
 
-def rate_rectification(rating_id: int, number_text: str, query_code: str, verdict: str) -> dict:
+def rate_rectification(rating_id: int, number_text: str, query_code: str, verdict: str) -> Rating:
     """整改评价: the rater's verdict on the rectification of their bad rating, after it closed."""
     with write_transaction():
         application = authenticated_for_update(number_text, query_code)
@@ -58,7 +58,7 @@ def rate_rectification(rating_id: int, number_text: str, query_code: str, verdic
         order = rating.rectification
         db.session.refresh(order, with_for_update=True)
         rectifications.assess(order, application, verdict, CITIZEN)
-        return present(rating)
+        return rating
 
 
 def authenticated_for_update(number_text: str, query_code: str) -> Application:
@@ -161,28 +161,6 @@ def give_default_ratings() -> list[str]:
     return given
 
 
-def present(rating: Rating) -> dict:
-    """The rating as its rater sees it, with the state of its rectification."""
-    order: Rectification | None = rating.rectification
-    return {
-        "id": rating.id,
-        "number": rating.application.number,
-        "level": rating.level,
-        "level_label": rules.LEVELS[rating.level],
-        "tags": rating.tags,
-        "tag_labels": rules.tag_labels(rating.tags),
-        "comment": rating.comment,
-        "at": rating.rated_at,
-        "default": rating.is_default,
-        "rectification": rectification_views.present_public(order) if order else None,
-    }
-
-
-def for_status(application: Application) -> dict:
-    """``can_rate`` and ``rating`` of the citizen's status view."""
-    rating = rating_of(application)
-    concluded = rules.is_concluded(application.state, application.details)
-    return {
-        "can_rate": concluded and rating is None,
-        "rating": present(rating) if rating else None,
-    }
+def may_rate(application: Application, rating: Rating | None) -> bool:
+    """Whether the applicant may rate the case now: concluded and not rated yet (一事一评)."""
+    return rating is None and rules.is_concluded(application.state, application.details)

@@ -1,17 +1,14 @@
-"""Reading 差评整改 work orders: who sees which, the staff and rater views, the overdue list."""
+"""Reading 差评整改 work orders: who sees which, what may be done or shown now, the overdue list."""
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ... import clock
-from ...catalog.versions import item_of
 from ...extensions import db
 from ...models import Application, Rectification
 from ...platform.errors import NotFound
 from ...platform.paging import page_of
 from ...rules.deadlines import working_days_between
-from ...rules.masking import mask_applicant
-from ...rules.ratings import LEVELS, VERDICTS, tag_labels
 from ...rules.scoping import confined_to, may_reach
 from ...workflows.rectification import OPEN_STATES, RECTIFICATION, STAFF_ACTIONS
 from ..calendar.working import working_calendar
@@ -26,12 +23,14 @@ def find(order_id: int, actor: Actor) -> Rectification:
     return order
 
 
-def detail(order_id: int, actor: Actor) -> dict:
+def detail(order_id: int, actor: Actor) -> Rectification:
     """One work order as staff see it."""
-    return present(find(order_id, actor), actor.role)
+    return find(order_id, actor)
 
 
-def listing(actor: Actor, *, state=None, department=None, page=1, per_page=20):
+def listing(
+    actor: Actor, *, state=None, department=None, page=1, per_page=20
+) -> tuple[list[Rectification], int]:
     """A page of work orders the actor may see, most urgent first, and the total count."""
     query = select(Rectification)
     confined = confined_to(actor.role, actor.department)
@@ -45,7 +44,7 @@ def listing(actor: Actor, *, state=None, department=None, page=1, per_page=20):
     rows = db.session.scalars(
         one_page.options(joinedload(Rectification.application), joinedload(Rectification.rating))
     )
-    return [present(o, actor.role) for o in rows], total
+    return list(rows), total
 
 
 def allowed_actions(order: Rectification, role: str) -> list[str]:
@@ -58,74 +57,14 @@ def is_overdue(order: Rectification, today) -> bool:
     return order.state in OPEN_STATES and order.due_date < today
 
 
-def present(order: Rectification, role: str) -> dict:
-    """The staff view: the case, the rating, the loop so far; the rater masked."""
-    application, rating = order.application, order.rating
-    return {
-        "id": order.id,
-        "number": application.number,
-        "item_code": application.item_code,
-        "item_name": item_of(application).name,
-        "department": order.department,
-        "handling_departments": rating.departments,
-        "state": order.state,
-        "state_label": RECTIFICATION.labels[order.state],
-        "due_date": order.due_date,
-        "due_date_provisional": order.due_date_provisional,
-        "overdue": is_overdue(order, clock.today()),
-        "opened_at": order.opened_at,
-        "rating": {
-            "id": rating.id,
-            "level": rating.level,
-            "level_label": LEVELS[rating.level],
-            "tags": rating.tags,
-            "tag_labels": tag_labels(rating.tags),
-            "comment": rating.comment,
-            "rated_at": rating.rated_at,
-            "excluded": rating.excluded,
-        },
-        "rater": mask_applicant(application.applicant),
-        "follow_up": {
-            "contacted_at": order.contacted_at,
-            "summary": order.follow_up_summary,
-            "recorded_at": order.followed_up_at,
-        }
-        if order.followed_up_at
-        else None,
-        "measures": order.measures,
-        "explanation": order.explanation,
-        "closed_at": order.closed_at,
-        "appeal": {
-            "reason": order.appeal_reason,
-            "at": order.appealed_at,
-            "upheld": order.appeal_upheld,
-            "decision": order.appeal_decision,
-            "decided_at": order.appeal_decided_at,
-        }
-        if order.appealed_at
-        else None,
-        "verdict": order.verdict,
-        "verdict_label": VERDICTS.get(order.verdict),
-        "allowed_actions": allowed_actions(order, role),
-    }
+def result_shown(order: Rectification) -> bool:
+    """The rater is told the measures or the explanation once the work order is closed."""
+    return order.state in ("closed", "assessed")
 
 
-def present_public(order: Rectification) -> dict:
-    """What the rater sees: the state, the due date, the result once closed, their verdict."""
-    done = order.state in ("closed", "assessed")
-    return {
-        "id": order.id,
-        "state": order.state,
-        "state_label": RECTIFICATION.labels[order.state],
-        "due_date": order.due_date,
-        "due_date_provisional": order.due_date_provisional,
-        "measures": order.measures if done else None,
-        "explanation": order.explanation if done else None,
-        "closed_at": order.closed_at,
-        "can_rate": order.state == "closed",
-        "verdict": order.verdict,
-        "verdict_label": VERDICTS.get(order.verdict),
-    }
+def rater_may_assess(order: Rectification) -> bool:
+    """The rater may give a verdict on the rectification now (整改评价)."""
+    return order.state == "closed"
 
 
 def overdue(department: str | None = None) -> list[dict]:

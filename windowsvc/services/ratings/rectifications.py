@@ -18,7 +18,7 @@ from ...workflows import ActionNotAllowed
 from ...workflows.rectification import RECTIFICATION, STAFF_ACTIONS
 from ..calendar.working import due_after
 from ..cases.records import SYSTEM, Actor, record
-from .rectification_views import allowed_actions, find, present
+from .rectification_views import allowed_actions, find
 
 
 class NotAllowedNow(Conflict):
@@ -60,7 +60,7 @@ def open_for(rating: Rating, application: Application) -> Rectification:
     return order
 
 
-def perform(order_id: int, action: str, actor: Actor, payload: dict) -> dict:
+def perform(order_id: int, action: str, actor: Actor, payload: dict) -> Rectification:
     """Take a staff action on a work order (the department's loop, or oversight's decision)."""
     if action not in STAFF_ACTIONS:
         raise NotFound(f"没有 {action} 这个操作 (unknown action)")
@@ -70,7 +70,7 @@ def perform(order_id: int, action: str, actor: Actor, payload: dict) -> dict:
             raise Forbidden(f"角色 {actor.role} 不能执行 {action}")
         application = lock(order)
         HANDLERS[action](order, application, actor, **payload)
-        return present(order, actor.role)
+        return order
 
 
 def lock(order: Rectification) -> Application:
