@@ -48,7 +48,7 @@ def events(application) -> list:
     return records.events_of(application)
 
 
-def notices(application, actor) -> list[dict]:
+def notices(application, actor) -> list:
     """The notices sent for the case with their delivery status."""
     return applications.notices_of(application.number, actor)
 
@@ -107,7 +107,14 @@ def case_page(application, actor) -> dict:
         "stages": stages_of(application, names),
         "timeline": [timeline_entry(e, step_names, names) for e in recorded],
         "notices": [
-            {**n, "state_label": NOTICE_STATES.get(n["state"], n["state"])}
+            SimpleNamespace(
+                title=n.title,
+                state=n.state,
+                state_label=NOTICE_STATES.get(n.state, n.state),
+                created_at=n.created_at,
+                sent_at=n.sent_at,
+                last_error=n.last_error,
+            )
             for n in notices(application, actor)
         ],
         "reprints": reprints(application, recorded),
