@@ -176,3 +176,42 @@ def tokens(app):
             _principal, token = credentials.create(role, f"测试{key}", department)
             made[key] = token
     return made
+
+
+@pytest.fixture
+def decide(app):
+    """Have every department complete the case's steps, stage after stage, through the queue."""
+    from datetime import timedelta
+
+    from windowsvc import clock
+    from windowsvc.db import write_transaction
+    from windowsvc.models import Application, Step
+    from windowsvc.services.cases.records import Actor
+    from windowsvc.services.queue import tasks
+
+    def _open_steps(number):
+        with app.app_context():
+            application = Application.query.filter_by(number=number).one()
+            return [(s.id, s.department) for s in application.steps if s.state == "pending"]
+
+    def _decide(number, outcome="approve", reason="不符合法定条件"):
+        first = True
+        while steps := _open_steps(number):
+            for step_id, department in steps:
+                with app.app_context():
+                    with write_transaction() as session:
+                        step = session.get(Step, step_id)
+                        step.state, step.lock_owner = "locked", "test-worker"
+                        step.lock_expires_at = clock.now() + timedelta(minutes=5)
+                    actor = Actor(None, f"{department}-system", "backoffice", department)
+                    this = outcome if first else "approve"
+                    tasks.complete(
+                        step_id,
+                        actor,
+                        "test-worker",
+                        this,
+                        comment=reason if this == "deny" else None,
+                    )
+                first = False
+
+    return _decide

@@ -122,6 +122,12 @@ def tokens(app):
 
 
 @pytest.fixture
+def api(app):
+    """A test client of the app, for setting cases up through the API."""
+    return app.test_client()
+
+
+@pytest.fixture
 def site(app, accounts):
     """The app over real HTTP on a loopback port; its base URL."""
     http = make_server("127.0.0.1", 0, app, threaded=True)

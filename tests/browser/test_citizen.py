@@ -4,7 +4,6 @@ the same answer for a wrong code and an unknown number, throttling, the progress
 
 import re
 import uuid
-from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -17,11 +16,6 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 NO_MATCH = "未查到办件，请核对受理号和查询密码。"
-
-
-@pytest.fixture
-def api(app):
-    return app.test_client()
 
 
 @pytest.fixture
@@ -39,31 +33,13 @@ def submitted(api, tokens):
 
 
 @pytest.fixture
-def concluded(app, api, tokens, submitted):
-    """A case decided by every department (through the queue, as in the integration tests'
-    ``decide``) and delivered at the window: its number and code."""
-    from windowsvc import clock
-    from windowsvc.db import write_transaction
-    from windowsvc.models import Application, Step
-    from windowsvc.services.cases.records import Actor
-    from windowsvc.services.queue import tasks
-
-    def _open_steps(number):
-        with app.app_context():
-            application = Application.query.filter_by(number=number).one()
-            return [(s.id, s.department) for s in application.steps if s.state == "pending"]
+def concluded(api, tokens, submitted, decide):
+    """A case decided by every department (through the queue) and delivered at the window:
+    its number and code."""
 
     def _conclude():
         number, code = submitted()
-        while steps := _open_steps(number):
-            for step_id, department in steps:
-                with app.app_context():
-                    with write_transaction() as session:
-                        step = session.get(Step, step_id)
-                        step.state, step.lock_owner = "locked", "test-worker"
-                        step.lock_expires_at = clock.now() + timedelta(minutes=5)
-                    actor = Actor(None, f"{department}-system", "backoffice", department)
-                    tasks.complete(step_id, actor, "test-worker", "approve")
+        decide(number)
         headers = bearer(tokens["window"])
         version = api.get(f"/api/v1/applications/{number}", headers=headers).json["version"]
         delivered = api.post(

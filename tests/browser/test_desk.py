@@ -4,7 +4,6 @@ supervisor seeing none of it."""
 
 import re
 import uuid
-from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -12,12 +11,6 @@ from playwright.sync_api import expect
 from tests.factories import bearer, intake_body
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def api(app):
-    """A test client for setting cases up through the API."""
-    return app.test_client()
 
 
 @pytest.fixture
@@ -31,35 +24,6 @@ def submit(api, tokens):
         return response.json
 
     return _submit
-
-
-@pytest.fixture
-def decide(app):
-    """Every department approves the case's open steps through the queue (as in the
-    integration conftest's ``decide``)."""
-    from windowsvc import clock
-    from windowsvc.db import write_transaction
-    from windowsvc.models import Application, Step
-    from windowsvc.services.cases.records import Actor
-    from windowsvc.services.queue import tasks
-
-    def _open_steps(number):
-        with app.app_context():
-            application = Application.query.filter_by(number=number).one()
-            return [(s.id, s.department) for s in application.steps if s.state == "pending"]
-
-    def _decide(number):
-        while steps := _open_steps(number):
-            for step_id, department in steps:
-                with app.app_context():
-                    with write_transaction() as session:
-                        step = session.get(Step, step_id)
-                        step.state, step.lock_owner = "locked", "test-worker"
-                        step.lock_expires_at = clock.now() + timedelta(minutes=5)
-                    actor = Actor(None, f"{department}-system", "backoffice", department)
-                    tasks.complete(step_id, actor, "test-worker", "approve")
-
-    return _decide
 
 
 @pytest.fixture

@@ -1,25 +1,27 @@
 """The oversight centre in a real browser: the warnings board with a red card, the indicators
 against the API, an appeal upheld on the page, a tampered record found, and roles."""
 
-import sqlite3
 import uuid
 from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import FOOD, INSTANT, INSTANT_REQUIRED, bearer, intake_body, move_to
+from tests.factories import (
+    FOOD,
+    INSTANT,
+    INSTANT_REQUIRED,
+    bearer,
+    forge_event,
+    intake_body,
+    move_to,
+)
 from windowsvc.web.oversight_views import INDICATORS, formatted, percent
 
 pytestmark = pytest.mark.browser
 
 
 # ---- setting cases up through the API and the services (fixtures of this module) ------------
-
-
-@pytest.fixture
-def api(app):
-    return app.test_client()
 
 
 @pytest.fixture
@@ -34,18 +36,8 @@ def submit(api, tokens):
 
 
 @pytest.fixture
-def conclude(app, api, tokens, submit):
+def conclude(api, tokens, submit, decide):
     """A case submitted, decided by its departments through the queue and delivered."""
-    from windowsvc import clock
-    from windowsvc.db import write_transaction
-    from windowsvc.models import Application, Step
-    from windowsvc.services.cases.records import Actor
-    from windowsvc.services.queue import tasks
-
-    def _pending(number):
-        with app.app_context():
-            application = Application.query.filter_by(number=number).one()
-            return [(s.id, s.department) for s in application.steps if s.state == "pending"]
 
     def _act(number, action, payload):
         version = api.get(f"/api/v1/applications/{number}", headers=bearer(tokens["window"]))
@@ -60,15 +52,7 @@ def conclude(app, api, tokens, submit):
         number = created["number"]
         if created["state"] == "submitted":  # online: the window's pre-review accepts it
             _act(number, "accept", {})
-        while steps := _pending(number):
-            for step_id, department in steps:
-                with app.app_context():
-                    with write_transaction() as session:
-                        step = session.get(Step, step_id)
-                        step.state, step.lock_owner = "locked", "test-worker"
-                        step.lock_expires_at = clock.now() + timedelta(minutes=5)
-                    actor = Actor(None, f"{department}-system", "backoffice", department)
-                    tasks.complete(step_id, actor, "test-worker", "approve")
+        decide(number)
         _act(number, "deliver", {"method": "window"})
         return number, created["query_code"]
 
@@ -280,7 +264,7 @@ def test_a_blank_reason_is_refused_next_to_the_field(app, api, page, site, sign_
 
 
 def test_verify_on_the_page_reports_a_tampered_event(
-    app, api, page, site, sign_in, submit, database_url, tokens, axe
+    app, api, page, site, sign_in, submit, tokens, axe
 ):
     kept, tampered = submit(), submit()
     api.get(f"/api/v1/applications/{kept['number']}", headers=bearer(tokens["oversight"]))
@@ -290,20 +274,7 @@ def test_verify_on_the_page_reports_a_tampered_event(
     expect(page.get_by_role("status")).to_contain_text("核验通过")
     axe(page)
 
-    path = database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as conn:
-        triggers = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type='trigger'"
-        ).fetchall()
-        for name, _sql in triggers:
-            conn.execute(f"DROP TRIGGER {name}")
-        conn.execute(
-            "UPDATE events SET details = '{\"forged\": true}' WHERE seq = 1 AND application_id = "
-            "(SELECT id FROM applications WHERE number = ?)",
-            (tampered["number"],),
-        )
-        for _name, sql in triggers:
-            conn.execute(sql)
+    forge_event(app, tampered["number"], 1, {"forged": True})
 
     page.get_by_role("button", name="立即核验").click()
     expect(page.get_by_role("status")).to_contain_text("发现异常")

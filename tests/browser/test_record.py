@@ -7,46 +7,11 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select, text, update
+from sqlalchemy import select
 
-from tests.factories import bearer, intake_body
+from tests.factories import bearer, forge_event, intake_body
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def api(app):
-    """A test client of the app for setting cases up through the API."""
-    return app.test_client()
-
-
-@pytest.fixture
-def decide(app):
-    """Have every department complete the case's steps, stage after stage, through the queue
-    (as tests/integration/conftest.py ``decide``; copied: the browser conftest has none)."""
-    from windowsvc import clock
-    from windowsvc.db import write_transaction
-    from windowsvc.models import Application, Step
-    from windowsvc.services.cases.records import Actor
-    from windowsvc.services.queue import tasks
-
-    def _open_steps(number):
-        with app.app_context():
-            application = Application.query.filter_by(number=number).one()
-            return [(s.id, s.department) for s in application.steps if s.state == "pending"]
-
-    def _decide(number):
-        while steps := _open_steps(number):
-            for step_id, department in steps:
-                with app.app_context():
-                    with write_transaction() as session:
-                        step = session.get(Step, step_id)
-                        step.state, step.lock_owner = "locked", "test-worker"
-                        step.lock_expires_at = clock.now() + timedelta(minutes=5)
-                    actor = Actor(None, f"{department}-system", "backoffice", department)
-                    tasks.complete(step_id, actor, "test-worker", "approve")
-
-    return _decide
 
 
 @pytest.fixture
@@ -105,27 +70,6 @@ def recorded(app, number):
             )
         ).all()
         return [(e.seq, e.hash) for e in events], reads
-
-
-def tamper(app, number, seq):
-    """Edit one event's details in the SQLite file, the append-only triggers dropped meanwhile."""
-    from windowsvc.extensions import db
-    from windowsvc.models import Application, Event
-
-    with app.app_context(), db.engine.begin() as conn:
-        triggers = conn.execute(
-            text("SELECT name, sql FROM sqlite_master WHERE type='trigger' AND tbl_name='events'")
-        ).all()
-        for name, _sql in triggers:
-            conn.execute(text(f"DROP TRIGGER {name}"))
-        case_id = conn.scalar(select(Application.id).where(Application.number == number))
-        conn.execute(
-            update(Event)
-            .where(Event.application_id == case_id, Event.seq == seq)
-            .values(details={"reason": "改过的理由"})
-        )
-        for _name, sql in triggers:
-            conn.execute(text(sql))
 
 
 def test_oversight_reads_the_whole_record_with_hashes_chain_and_diagram(
@@ -190,7 +134,7 @@ def test_oversight_reads_the_whole_record_with_hashes_chain_and_diagram(
 
 
 def test_a_tampered_event_shows_as_a_fault_of_the_chain(page, site, sign_in, app, case, axe):
-    tamper(app, case, 5)
+    forge_event(app, case, 5, {"reason": "改过的理由"})
     sign_in("watch")
     page.goto(f"{site}/cases/{case}/record")
     chain = page.locator(".chain-check")

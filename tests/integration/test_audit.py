@@ -1,19 +1,16 @@
 """The tamper-evident lifecycle record: hash chains, checkpoints, append-only tables, verify."""
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, exc, func, select, text, update
 
-from tests.factories import bearer, intake_body
+from tests.factories import bearer, intake_body, tampering
 from windowsvc.db import write_transaction
 from windowsvc.extensions import db
 from windowsvc.models import Application, AuditCheckpoint, Event
 from windowsvc.services.cases.records import SYSTEM, record
 from windowsvc.services.oversight import audit
-
-APPEND_ONLY = ("events", "audit_checkpoints")
 
 
 @pytest.fixture(autouse=True)
@@ -56,27 +53,6 @@ def verify(app):
 def take_checkpoint(app):
     with app.app_context():
         return audit.checkpoint().id
-
-
-@contextmanager
-def tampering(app):
-    """A raw connection with the append-only triggers out of the way for this transaction only."""
-    with app.app_context(), db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            for table in APPEND_ONLY:
-                conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-            yield conn
-            for table in APPEND_ONLY:
-                conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
-        else:
-            triggers = conn.execute(
-                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-            ).all()
-            for name, _sql in triggers:
-                conn.execute(text(f"DROP TRIGGER {name}"))
-            yield conn
-            for _name, sql in triggers:
-                conn.execute(text(sql))
 
 
 def case_id(conn, number):

@@ -5,9 +5,9 @@ import re
 from datetime import date
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select
 
-from tests.factories import PARALLEL, PARALLEL_REQUIRED, bearer, intake_body, move_to
+from tests.factories import PARALLEL, PARALLEL_REQUIRED, bearer, forge_event, intake_body, move_to
 from windowsvc.extensions import db
 from windowsvc.models import AccessRecord, Application, Event
 
@@ -82,26 +82,6 @@ def access_rows(app, number):
         ).all()
 
 
-def tamper_details(app, number, seq):
-    """Change one event's details with the append-only trigger out of the way (SQLite)."""
-    with app.app_context(), db.engine.begin() as conn:
-        triggers = conn.execute(
-            text(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"
-            )
-        ).all()
-        for name, _sql in triggers:
-            conn.execute(text(f"DROP TRIGGER {name}"))
-        case = conn.scalar(select(Application.id).where(Application.number == number))
-        conn.execute(
-            update(Event)
-            .where(Event.application_id == case, Event.seq == seq)
-            .values(details={"forged": True})
-        )
-        for _name, sql in triggers:
-            conn.execute(text(sql))
-
-
 class TestWhoMayOpenIt:
     def test_oversight_sees_every_event_with_its_hash_and_a_whole_chain(
         self, app, signed_in, decided_case
@@ -162,7 +142,7 @@ class TestWhatItShows:
         ]
 
     def test_a_tampered_event_is_named_and_its_row_marked(self, app, signed_in, decided_case):
-        tamper_details(app, decided_case, 3)
+        forge_event(app, decided_case, 3, {"forged": True})
         body = signed_in("watch").get(f"/cases/{decided_case}/record").get_data(as_text=True)
         assert "记录异常" in body and "记录完整" not in body
         assert "第 3 条: 内容与哈希不符" in body

@@ -52,7 +52,6 @@ FAULTS = {
     "no_events": "没有任何事件",
     "orphan_events": "事件属于已不存在的办件",
 }
-OUTCOMES = {"approve": "同意", "deny": "不同意", "correction": "需补正"}
 NOTICE_STATES = {
     "pending": ("待发送", "neutral"),
     "sending": ("发送中", "info"),

@@ -21,8 +21,8 @@ from ..services.ratings.ratings import rating_of
 from ..services.ratings.rectification_views import is_overdue
 from ..workflows.lifecycle import LIFECYCLE
 from ..workflows.rectification import RECTIFICATION
-from ..workflows.step import STEP
-from .record_labels import EVENTS, FAULTS, NOTICE_STATES, OUTCOMES, ROLES
+from .case_view import stages_of
+from .record_labels import EVENTS, FAULTS, NOTICE_STATES, ROLES
 
 HASH_SHORT = 12
 DETAILS_SHORT = 120
@@ -71,7 +71,7 @@ def case_record(application) -> SimpleNamespace:
         ),
         path=path,
         states_passed=states_passed(path),
-        stages=_stages(application, names),
+        stages=stages_of(application, names),
         rating=_rating(application, names),
         labels=LIFECYCLE.labels,
     )
@@ -158,30 +158,6 @@ def states_passed(path) -> list[str]:
         if not passed or passed[-1] != dest:
             passed.append(dest)
     return passed
-
-
-def _stages(application, names) -> list[SimpleNamespace]:
-    """The steps per stage, each stage's steps by department."""
-    stages: dict[int, list] = {}
-    for step in sorted(application.steps, key=lambda s: (s.stage, s.department, s.id)):
-        stages.setdefault(step.stage, []).append(
-            SimpleNamespace(
-                name=step.name,
-                code=step.code,
-                department=names.get(step.department, step.department),
-                state=step.state,
-                state_label=STEP.labels.get(step.state, step.state),
-                attempt=step.attempt,
-                retries=step.retries,
-                error_message=step.error_message,
-                outcome=OUTCOMES.get(step.outcome, step.outcome) if step.outcome else None,
-                comment=step.comment,
-                due_date=step.due_date,
-                due_date_provisional=step.due_date_provisional,
-                completed_at=step.completed_at,
-            )
-        )
-    return [SimpleNamespace(number=n + 1, steps=s) for n, s in sorted(stages.items())]
 
 
 def notices(number: str, actor) -> list[SimpleNamespace]:

@@ -18,7 +18,7 @@ from ..services.cases.queues import AWAITING_CORRECTION
 from ..services.cases.records import SYSTEM
 from ..services.oversight import access
 from ..workflows.lifecycle import LIFECYCLE, outstanding_deferrals
-from ..workflows.step import STEP
+from .case_view import STEP_OUTCOMES, stages_of
 from .workbench_forms import CHANNEL_LABELS, DELIVERY_LABELS, FORMS, SUSPENSION_LABELS, defaults
 
 NOTICE_STATES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "dead": "发送失败"}
@@ -136,30 +136,6 @@ def material_options(application, item) -> SimpleNamespace:
     return SimpleNamespace(
         correction=checklist, supplement=[(m["code"], m["name"]) for m in pending]
     )
-
-
-def stages_of(application, names) -> list[tuple[int, list]]:
-    """The departments' steps grouped by stage (1, 2, ...), each with names and labels."""
-    stages: dict[int, list] = {}
-    for step in sorted(application.steps, key=lambda s: (s.stage, s.id)):
-        stages.setdefault(step.stage + 1, []).append(
-            SimpleNamespace(
-                name=step.name,
-                department=names.get(step.department, step.department),
-                state=step.state,
-                state_label=STEP.labels.get(step.state, step.state),
-                due_date=step.due_date,
-                due_provisional=step.due_date_provisional,
-                outcome=step.outcome,
-                comment=step.comment,
-                error=step.error_message,
-                completed_at=step.completed_at,
-            )
-        )
-    return sorted(stages.items())
-
-
-STEP_OUTCOMES = {"approve": "同意", "deny": "不同意", "correction": "需补正"}
 
 
 def timeline_entry(event, steps=None, names=None) -> Entry:
