@@ -35,6 +35,9 @@ class Defaults:
     SESSION_MAX_HOURS = 10  # and after this long in any case (one working day)
     SESSION_COOKIE_NAME = "windowsvc_session"
     SESSION_COOKIE_SECURE = False  # True: Secure even over http; https requests get it anyway
+    # the address citizens reach the pages at, printed as the QR code on notices (default: the
+    # address the clerk's browser used, which may be an internal name)
+    PUBLIC_BASE_URL = None
     TRUSTED_PROXY_HOPS = 0  # proxies whose X-Forwarded-For/-Proto/-Host to believe (ProxyFix)
     SIGN_IN_FAILURES_PER_CLIENT = "10 per 10 minutes"
 

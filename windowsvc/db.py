@@ -129,8 +129,13 @@ def _writer_queue(engine) -> WriterQueue | None:
 
 
 @contextmanager
-def write_transaction():
-    """Run the block as one write transaction: committed on success, rolled back on error."""
+def write_transaction(*, keep_loaded: bool = False):
+    """Run the block as one write transaction: committed on success, rolled back on error.
+
+    ``keep_loaded``: the rows loaded in the block keep what they read there after the commit
+    (no reload in a later transaction), for a read that is recorded in the same transaction
+    (the access record says exactly what was shown).
+    """
     session = db.session()
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
@@ -145,7 +150,12 @@ def write_transaction():
             _immediate.reset(token)
         try:
             yield session
-            session.commit()
+            expiring = session.expire_on_commit
+            session.expire_on_commit = expiring and not keep_loaded
+            try:
+                session.commit()
+            finally:
+                session.expire_on_commit = expiring
         except BaseException:
             session.rollback()
             raise

@@ -62,3 +62,23 @@ class TestNotices:
             f"/api/v1/applications/{number}/notices", headers=bearer(tokens["window"])
         ).json
         assert {n["state"] for n in notices} == {"sent"} and all(n["sent_at"] for n in notices)
+
+
+def test_what_a_detail_read_shows_is_what_its_transaction_read(app, tokens, submit):
+    """The case returned by read_for_staff keeps what was read beside the access record: no
+    later reload in another transaction (one an action could have changed meanwhile)."""
+    from sqlalchemy import event, inspect
+
+    from windowsvc.extensions import db
+    from windowsvc.services.admin import credentials
+    from windowsvc.services.cases import applications
+
+    number = submit().json["number"]
+    with app.app_context():
+        principal = credentials.authenticate(tokens["window"])
+        application = applications.read_for_staff(number, principal)
+        assert not inspect(application).expired
+        statements = []
+        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        assert application.applicant["name"] and application.version >= 1
+        assert [s for s in statements if "FROM applications" in s] == []

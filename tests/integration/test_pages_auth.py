@@ -201,3 +201,24 @@ class TestPagesAreDeniedByDefault:
         response = client.get("/nothing-here", headers={"Accept": "text/html,*/*;q=0.8"})
         assert response.status_code == 404 and response.mimetype == "text/html"
         assert "页面不存在" in response.get_data(as_text=True)
+
+
+class TestRedirectsAndHeaders:
+    @pytest.mark.parametrize(
+        "target",
+        ["/\t/evil.example", "/\n/evil.example", "/\\evil.example", "https://evil.example/"],
+    )
+    def test_a_next_address_that_could_leave_the_site_is_ignored(self, app, accounts, target):
+        client = app.test_client()
+        response = sign_in(client, next=target)
+        assert response.status_code == 302
+        assert "evil" not in response.location
+
+    def test_pages_are_neither_cached_nor_framed(self, app, accounts):
+        client = app.test_client()
+        sign_in(client)
+        for path in ("/signin", "/", "/workbench/"):
+            response = client.get(path)
+            assert response.headers["Cache-Control"] == "no-store", path
+            assert response.headers["X-Frame-Options"] == "DENY", path
+            assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path

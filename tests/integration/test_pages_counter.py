@@ -117,6 +117,14 @@ class TestFindingAndReadingAnItem:
 
 
 class TestIntake:
+    def test_the_qr_address_is_the_public_one_when_configured(self, app, clerk):
+        app.config["PUBLIC_BASE_URL"] = "https://zwfw.example.gov.cn/"
+        answer = _submit(clerk, _filled(_form(clerk)))
+        number = answer.location.rsplit("/", 2)[-2]
+        receipt = clerk.get(answer.location).text
+        assert f"https://zwfw.example.gov.cn/query/?number={number}" in receipt
+        assert "http://localhost/query/" not in receipt
+
     def test_a_complete_application_is_accepted_and_its_receipt_shows_the_code_once(
         self, app, clerk
     ):

@@ -98,7 +98,9 @@ class TestScope:
         response = signed_in("chief").get(f"/desk/cases/{number}")
 
         assert response.status_code == 200
-        assert "11010519491231002X" in response.get_data(as_text=True)
+        page = response.get_data(as_text=True)
+        # the applicant is masked on the desk: the rater of a work order is the applicant
+        assert "110105********002X" in page and "11010519491231002X" not in page
         with app.app_context():
             records = AccessRecord.query.filter_by(purpose="desk").all()
             assert [(r.principal_name, r.role) for r in records] == [
@@ -270,7 +272,15 @@ class TestIncidents:
 
         page = chief.get(response.location).get_data(as_text=True)
         assert f"已为 1 项异常设置重试次数 1: 任务 {task['id']}" in page
-        assert "任务 999999 未能重试" in page
+        assert "1 项未能重试 — 任务 999999" in page
+
+    @pytest.mark.parametrize("chosen", [["x1"], [str(n) for n in range(1, 102)]])
+    def test_a_batch_takes_at_most_100_task_ids_and_only_ids(self, signed_in, chosen):
+        chief = signed_in("chief")
+        form = {"csrf_token": csrf(chief), "task_id": chosen, "batch_retries": 1}
+        response = chief.post("/desk/incidents/retries", data=form)
+        assert response.status_code == 422
+        assert "一次最多选择 100 项异常" in response.get_data(as_text=True)
 
     def test_bad_retries_are_a_422_and_change_nothing(self, app, client, tokens, submit, signed_in):
         from windowsvc.extensions import db
@@ -332,6 +342,14 @@ class TestWorkOrders:
 
         with app.app_context():
             assert db.session.get(Rectification, order_id).state == "closed"
+
+    @pytest.mark.parametrize("moment", ["0001-01-01T07:59", "1999-12-31T23:59"])
+    def test_a_follow_up_out_of_the_calendar_is_a_422(self, app, order_id, signed_in, moment):
+        chief = signed_in("chief")
+        form = {"csrf_token": csrf(chief), "contacted_at": moment, "summary": "x"}
+        response = chief.post(f"/desk/orders/{order_id}/follow_up", data=form)
+        assert response.status_code == 422
+        assert "回访时间须在 2000 年至 2099 年之间" in response.get_data(as_text=True)
 
     def test_a_follow_up_in_the_future_is_a_422_and_changes_nothing(self, app, order_id, signed_in):
         from windowsvc.extensions import db

@@ -79,6 +79,13 @@ def test_a_bad_period_is_a_friendly_422_on_the_form(signed_in, query, field):
     assert 'class="ov-indicators"' not in html
 
 
+@pytest.mark.parametrize("query", ["to=9999-12-31", "from=0001-01-01"])
+def test_the_access_record_refuses_dates_outside_the_calendar(signed_in, query):
+    response = signed_in().get(f"/oversight/integrity?{query}")
+    assert response.status_code == 422
+    assert "日期须在 2000 年至 2099 年之间" in response.get_data(as_text=True)
+
+
 def test_the_csv_download_is_the_stats_csv_of_the_period(app, signed_in, tokens):
     officer = signed_in()
     page = officer.get("/oversight/indicators.csv?from=2026-03-01&to=2026-03-02&group_by=channel")

@@ -1,5 +1,7 @@
 """Sign-in, sign-out and the front door (``/``): staff to their home, citizens to 办件查询."""
 
+from urllib.parse import urlsplit
+
 from flask import flash, g, redirect, render_template, request, url_for
 
 from ..extensions import limiter
@@ -64,7 +66,14 @@ def sign_out_form():
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site (no scheme, no host, no protocol-relative ``//``)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path on this site: no scheme, no host, no protocol-relative ``//``, and no
+    whitespace or control character (browsers drop a tab or a newline, so ``/\t/evil`` would
+    become ``//evil``)."""
+    if not target or len(target) > 500 or any(c <= " " or c == "\x7f" for c in target):
         return None
-    return target[:500]
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/"):
+        return None
+    if target.startswith("//") or "\\" in target:
+        return None
+    return target

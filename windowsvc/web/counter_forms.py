@@ -170,7 +170,9 @@ def _field_errors(messages: dict, raw: dict) -> dict:
     for name, found in _flatten(messages):
         if name.startswith("deferred."):
             index = int(name.split(".")[1])
-            errors[f"commit_date.{raw['deferred'][index]['code']}"] = ["请填写承诺补交日期"]
+            given = raw["deferred"][index].get("commit_date")
+            message = "承诺补交日期无效, 请按 年-月-日 填写" if given else "请填写承诺补交日期"
+            errors[f"commit_date.{raw['deferred'][index]['code']}"] = [message]
         elif name in FIELD_MESSAGES:
             errors[name] = [FIELD_MESSAGES[name]]
         else:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import segno
-from flask import request
+from flask import current_app, request
 
 from ..catalog.versions import item_of
 from ..db import write_transaction
@@ -135,7 +135,8 @@ def _denial(application, details) -> dict | None:
 
 def status_url(number: str) -> str:
     """The citizen status page with the number filled in (never the query code)."""
-    return f"{request.host_url}query/?number={number}"
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+    return f"{base.rstrip('/')}/query/?number={number}"
 
 
 def qr_svg(url: str) -> str:

@@ -117,7 +117,7 @@ def case_view(application) -> SimpleNamespace:
         mode=item.mode,
         state=application.state,
         state_label=LIFECYCLE.labels[application.state],
-        applicant=application.applicant,
+        applicant=mask_applicant(application.applicant),
         received_at=application.received_at,
         acceptance_date=application.acceptance_date,
         due_date=application.due_date,

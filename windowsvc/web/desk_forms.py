@@ -7,6 +7,7 @@ RetriesIn, api/rectifications.py); the rules behind them stay in the workflows' 
 from datetime import datetime
 
 from .. import clock
+from ..rules.deadlines import EARLIEST, LATEST
 from ..workflows.lifecycle import LONGEST_EXTENSION
 
 
@@ -69,6 +70,9 @@ def contacted_at(form, errors: dict):
         moment = datetime.fromisoformat(raw)
     except ValueError:
         errors["contacted_at"] = "回访时间格式应为 2026-12-01T09:30"
+        return None
+    if not EARLIEST.year <= moment.year <= LATEST.year:
+        errors["contacted_at"] = f"回访时间须在 {EARLIEST.year} 年至 {LATEST.year} 年之间"
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=clock.SHANGHAI)

@@ -14,6 +14,8 @@ from .desk import SUPERVISOR, bp
 EVENT_LABELS = {"step.incident": "办理端报告异常", "step.retries_set": "设置重试次数"}
 DEFAULT_RETRIES = 3
 
+BATCH_MAX = 100  # incidents retried by one form (each in its own transaction)
+
 
 @bp.get("/incidents", endpoint="incidents")
 @allow(SUPERVISOR)
@@ -91,19 +93,23 @@ def retry(task_id):
 def retry_many():
     """Give every selected failing step retries again; each one reports on its own."""
     retries, errors = desk_forms.retries({"retries": request.form.get("batch_retries")})
-    chosen = request.form.getlist("task_id")
+    chosen = list(dict.fromkeys(request.form.getlist("task_id")))
     if not chosen:
         errors["task_id"] = "请至少选择一项异常"
+    elif len(chosen) > BATCH_MAX or not all(t.isdigit() and len(t) < 10 for t in chosen):
+        errors["task_id"] = f"一次最多选择 {BATCH_MAX} 项异常"
     if errors:
         errors = {f"batch_{k}" if k == "retries" else k: v for k, v in errors.items()}
         return _page(errors, {"batch_retries": request.form.get("batch_retries")}, 422)
-    done = []
-    for task_id in dict.fromkeys(chosen):
+    done, failed = [], []
+    for task_id in chosen:
         failure = _set_retries(task_id, retries)
         if failure:
-            flash(f"任务 {task_id} 未能重试: {failure}", "error")
+            failed.append(f"任务 {task_id}: {failure}")
         else:
             done.append(task_id)
+    if failed:
+        flash(f"{len(failed)} 项未能重试 — " + "；".join(failed[:10]), "error")
     if done:
         flash(f"已为 {len(done)} 项异常设置重试次数 {retries}: 任务 {'、'.join(done)}。", "success")
     return redirect(url_for(".incidents"))

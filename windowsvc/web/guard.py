@@ -42,6 +42,7 @@ def pages(name: str, import_name: str, url_prefix: str | None = None) -> Bluepri
     """A blueprint of pages, guarded as described above."""
     blueprint = Blueprint(name, import_name, url_prefix=url_prefix, template_folder="templates")
     blueprint.before_request(_guard)
+    blueprint.after_request(_private)
     blueprint.record_once(
         lambda state: state.app.extensions.setdefault("windowsvc.pages", set()).add(name)
     )
@@ -62,6 +63,15 @@ def _guard():
     if actor.role not in roles:
         raise NotYours(f"角色 {actor.role} 无权访问此页面")
     return None
+
+
+def _private(response):
+    """Pages hold personal data and one-time query codes: never cached (Back after 退出 shows
+    nothing), never framed (no clickjacking of the one-click action buttons)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    return response
 
 
 def signed_in():

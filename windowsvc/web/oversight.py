@@ -11,6 +11,7 @@ from flask import Response, flash, g, redirect, render_template, request, url_fo
 
 from ..platform.errors import Conflict, Invalid, NotFound
 from ..platform.policy import allow
+from ..rules.deadlines import EARLIEST, LATEST
 from ..rules.ratings import LEVELS as RATING_LEVELS
 from ..services.calendar import notices
 from ..services.oversight import access, audit
@@ -33,10 +34,14 @@ def _date(form_errors: dict, name: str):
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         form_errors[name] = DATE_ERROR
         return None
+    if not EARLIEST <= day <= LATEST:
+        form_errors[name] = f"日期须在 {EARLIEST.year} 年至 {LATEST.year} 年之间"
+        return None
+    return day
 
 
 @bp.get("/")

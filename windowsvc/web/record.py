@@ -26,7 +26,7 @@ PURPOSE = "record"
 def record(number):
     """全过程记录 — the case's lifecycle record; reading it is itself recorded (行为监控)."""
     actor = g.actor
-    with write_transaction():
+    with write_transaction(keep_loaded=True):
         application = case_of(number, actor)
         access.note(application.id, actor, PURPOSE)
     view = case_record(application)

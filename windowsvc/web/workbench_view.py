@@ -9,14 +9,12 @@ from datetime import datetime
 from types import SimpleNamespace
 
 from ..catalog.versions import item_of
-from ..db import write_transaction
 from ..rules.masking import mask_applicant
 from ..services.admin.catalog import department_names
 from ..services.cases import applications, records
 from ..services.cases.event_labels import staff_label
 from ..services.cases.queues import AWAITING_CORRECTION
 from ..services.cases.records import SYSTEM
-from ..services.oversight import access
 from ..workflows.lifecycle import LIFECYCLE, outstanding_deferrals
 from .case_view import STEP_OUTCOMES, stages_of
 from .workbench_forms import CHANNEL_LABELS, DELIVERY_LABELS, FORMS, SUSPENSION_LABELS, defaults
@@ -37,10 +35,7 @@ DEFERRAL = ("deferral", "容缺受理承诺书")
 
 def read_case(number: str, actor):
     """The case with its personal data; the read is recorded (行为监控) like the API's detail."""
-    with write_transaction():
-        application = applications.find(number, actor)
-        access.note(application.id, actor, "detail")
-    return application
+    return applications.read_for_staff(number, actor)
 
 
 def events(application) -> list:

@@ -186,7 +186,7 @@ def listing(
 
 def read_for_staff(number: str, actor: Actor) -> Application:
     """The full case, personal data included: the read is recorded (行为监控)."""
-    with write_transaction():
+    with write_transaction(keep_loaded=True):
         application = find(number, actor)
         access.note(application.id, actor, "detail")
         return application
