@@ -14,11 +14,13 @@ def create_app(config: dict | None = None) -> Flask:
     from .config import load_config
     from .db import install_engine_behaviour
     from .extensions import db, limiter, migrate
+    from .platform import proxies
     from .platform.context import Adapters
 
     app = BodyFlask(__name__)
     load_config(app, config)
     logs.configure(app.config["LOG_LEVEL"])
+    proxies.install(app)  # the client's address for every per-client budget, API and pages
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     limiter.init_app(app)
