@@ -1,6 +1,7 @@
 """End-to-end fixtures: a real gunicorn (2 workers) on a fresh SQLite or PostgreSQL database."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -8,6 +9,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,8 +132,8 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=STOP_SECONDS)
 
 
-def _wait_until_healthy(server: LiveServer) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
+def _wait_until_healthy(server: LiveServer, seconds: float = STARTUP_SECONDS) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             pytest.fail(f"gunicorn exited with {server.process.returncode}\n{server.log_tail()}")
@@ -141,7 +143,7 @@ def _wait_until_healthy(server: LiveServer) -> None:
         except requests.RequestException:
             pass  # not listening yet, or no worker has booted to answer
         time.sleep(0.1)
-    pytest.fail(f"gunicorn not healthy within {STARTUP_SECONDS} s\n{server.log_tail()}")
+    pytest.fail(f"gunicorn not healthy within {seconds} s\n{server.log_tail()}")
 
 
 def _run_server(backend: str, database_url: str, workdir: Path):
@@ -150,6 +152,17 @@ def _run_server(backend: str, database_url: str, workdir: Path):
     env = _server_env(database_url, port)
     tokens = _prepare_database(env)
     log_path = workdir / "gunicorn.log"
+    with _gunicorn(env, port, log_path) as process:
+        server = LiveServer(
+            f"http://127.0.0.1:{port}", tokens, backend, log_path, process, database_url, env
+        )
+        _wait_until_healthy(server)
+        yield server
+
+
+@contextmanager
+def _gunicorn(env: dict, port: int, log_path: Path, workers: int = 2):
+    """gunicorn.conf.py on 127.0.0.1:port with ``env``, logging to log_path; stopped after."""
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [
@@ -159,7 +172,7 @@ def _run_server(backend: str, database_url: str, workdir: Path):
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
-                "2",
+                str(workers),
                 "wsgi:app",
             ],
             cwd=REPO,
@@ -168,11 +181,7 @@ def _run_server(backend: str, database_url: str, workdir: Path):
             stderr=subprocess.STDOUT,
         )
         try:
-            server = LiveServer(
-                f"http://127.0.0.1:{port}", tokens, backend, log_path, process, database_url, env
-            )
-            _wait_until_healthy(server)
-            yield server
+            yield process
         finally:
             _stop(process)
 
@@ -196,6 +205,13 @@ def live_server(request, tmp_path_factory):
         yield from _run_server("sqlite", f"sqlite:///{workdir / 'windowsvc.db'}", workdir)
         return
 
+    with _throwaway_postgres_database() as database_url:
+        yield from _run_server("postgres", database_url, workdir)
+
+
+@contextmanager
+def _throwaway_postgres_database():
+    """A fresh database on the test cluster (its URL), dropped afterwards."""
     import psycopg
 
     server = _postgres_admin_url()
@@ -204,7 +220,60 @@ def live_server(request, tmp_path_factory):
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield from _run_server("postgres", f"{server}/{name}", workdir)
+        yield f"{server}/{name}"
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def _redis_server(workdir: Path):
+    """A throwaway Debian redis-server on a free loopback port, nothing saved; its URL."""
+    import redis
+
+    if shutil.which("redis-server") is None:
+        if POSTGRES_REQUIRED:
+            pytest.fail("no redis-server: `make test` installs it (make redis-tools)")
+        pytest.skip("no redis-server (`make redis-tools` installs Debian's)")
+    port = _free_port()
+    log_path = workdir / f"redis-{port}.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while True:
+                try:
+                    client.ping()
+                    break
+                except redis.ConnectionError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"redis-server did not start:\n{log_path.read_text()}")
+                    time.sleep(0.05)
+            client.close()
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            _stop(process)
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    """A throwaway redis-server for this test module; its URL."""
+    with _redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
