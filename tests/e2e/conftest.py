@@ -226,9 +226,21 @@ def _throwaway_postgres_database():
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@dataclass
+class RedisServer:
+    """A throwaway redis-server: its URL and process."""
+
+    url: str
+    process: subprocess.Popen = field(repr=False)
+
+    def stop(self) -> None:
+        """Stop it (SIGTERM), as a lost Redis host."""
+        _stop(self.process)
+
+
 @contextmanager
-def _redis_server(workdir: Path):
-    """A throwaway Debian redis-server on a free loopback port, nothing saved; its URL."""
+def redis_server(workdir: Path):
+    """A throwaway Debian redis-server on a free loopback port, nothing saved; stopped after."""
     import redis
 
     if shutil.which("redis-server") is None:
@@ -237,21 +249,10 @@ def _redis_server(workdir: Path):
         pytest.skip("no redis-server (`make redis-tools` installs Debian's)")
     port = _free_port()
     log_path = workdir / f"redis-{port}.log"
+    arguments = ["--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [
-                "redis-server",
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(workdir),
-            ],
+            ["redis-server", *arguments, "--dir", str(workdir)],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -267,13 +268,6 @@ def _redis_server(workdir: Path):
                         pytest.fail(f"redis-server did not start:\n{log_path.read_text()}")
                     time.sleep(0.05)
             client.close()
-            yield f"redis://127.0.0.1:{port}/0"
+            yield RedisServer(f"redis://127.0.0.1:{port}/0", process)
         finally:
             _stop(process)
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory):
-    """A throwaway redis-server for this test module; its URL."""
-    with _redis_server(tmp_path_factory.mktemp("redis")) as url:
-        yield url

@@ -17,6 +17,7 @@ from tests.e2e.conftest import (
     _server_env,
     _throwaway_postgres_database,
     _wait_until_healthy,
+    redis_server,
 )
 from tests.factories import bearer, intake_body
 
@@ -85,36 +86,60 @@ def wrong(code: str) -> str:
     return "000000" if code != "000000" else "111111"
 
 
+@pytest.fixture(scope="class")
+def redis_and_nodes(tmp_path_factory):
+    """A throwaway redis-server and three nodes counting in it."""
+    workdir = tmp_path_factory.mktemp("three-nodes")
+    with redis_server(workdir) as redis, app_nodes(redis.url, workdir) as nodes:
+        yield redis, nodes
+
+
 @pytest.mark.postgres
 class TestThreeNodesOnRedis:
-    def test_the_per_number_budget_is_exact_across_nodes(self, tmp_path, redis_url):
+    def test_the_per_number_budget_is_exact_across_nodes(self, redis_and_nodes):
         import redis
 
-        with app_nodes(redis_url, tmp_path) as nodes:
-            created = submit_case(nodes[0])
-            number, code = created["number"], created["query_code"]
+        server, nodes = redis_and_nodes
+        created = submit_case(nodes[0])
+        number, code = created["number"], created["query_code"]
 
-            statuses = spray(nodes, number, wrong(code))
+        statuses = spray(nodes, number, wrong(code))
 
-            assert guessed_before_refusal(statuses) == NUMBER_BUDGET, statuses
-            assert statuses == [404] * NUMBER_BUDGET + [429] * (SPRAY - NUMBER_BUDGET)
-            # the right code is refused too, on every node, until the hour's window passes
-            for node in nodes:
-                refused = lookup(node, number, code)
-                assert refused.status_code == 429, node.log_tail()
-                assert refused.headers["Content-Type"] == "application/problem+json"
-                assert 0 < int(refused.headers["Retry-After"]) <= WINDOW_SECONDS
-            # one counter in the shared store, expiring with the window (fixed window: the
-            # refusal ends when the key does)
-            store = redis.Redis.from_url(redis_url)
-            keys = [k.decode() for k in store.scan_iter(f"*status-number:{number}/status-number/*")]
-            assert len(keys) == 1, keys
-            assert int(store.get(keys[0])) == NUMBER_BUDGET
-            assert 0 < store.ttl(keys[0]) <= WINDOW_SECONDS
-            store.close()
-            # another number's budget is whole: the throttle is per number, not global
-            other = submit_case(nodes[1])
-            assert lookup(nodes[2], other["number"], other["query_code"]).status_code == 200
+        assert guessed_before_refusal(statuses) == NUMBER_BUDGET, statuses
+        assert statuses == [404] * NUMBER_BUDGET + [429] * (SPRAY - NUMBER_BUDGET)
+        # the right code is refused too, on every node, until the hour's window passes
+        for node in nodes:
+            refused = lookup(node, number, code)
+            assert refused.status_code == 429, node.log_tail()
+            assert refused.headers["Content-Type"] == "application/problem+json"
+            assert 0 < int(refused.headers["Retry-After"]) <= WINDOW_SECONDS
+        # one counter in the shared store, expiring with the window (a fixed window: the
+        # refusal ends when the key does)
+        store = redis.Redis.from_url(server.url)
+        keys = [k.decode() for k in store.scan_iter(f"*status-number:{number}/status-number/*")]
+        assert len(keys) == 1, keys
+        assert int(store.get(keys[0])) == NUMBER_BUDGET
+        assert 0 < store.ttl(keys[0]) <= WINDOW_SECONDS
+        store.close()
+        # another number's budget is whole: the throttle is per number, not global
+        other = submit_case(nodes[1])
+        assert lookup(nodes[2], other["number"], other["query_code"]).status_code == 200
+
+    def test_losing_redis_answers_no_500_and_each_worker_still_throttles(self, redis_and_nodes):
+        """Runs last in the class: it stops Redis. Each worker then counts in memory."""
+        server, nodes = redis_and_nodes
+        created = submit_case(nodes[0])
+        server.stop()
+
+        for node in nodes:
+            found = lookup(node, created["number"], created["query_code"])
+            assert found.status_code == 200, f"{found.status_code} {found.text}\n{node.log_tail()}"
+        statuses = spray(nodes, created["number"], wrong(created["query_code"]), 60)
+        assert set(statuses) <= {404, 429}, statuses
+        assert 429 in statuses  # still throttled, per worker: at most workers × the budget
+        assert statuses.count(404) <= NODES * 2 * NUMBER_BUDGET, statuses
+        logs = "".join(node.log_path.read_text(encoding="utf-8") for node in nodes)
+        assert "falling back to in-memory storage" in logs
 
 
 class TestStartUpCheck:

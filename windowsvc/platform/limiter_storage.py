@@ -13,6 +13,8 @@ import logging
 
 PER_PROCESS_SCHEMES = ("memory", "async+memory")
 ACKNOWLEDGEMENT = "RATELIMIT_MEMORY_ACKNOWLEDGED"
+REDIS_SCHEMES = ("redis", "rediss", "redis+unix")
+REDIS_TIMEOUT_SECONDS = 1.0
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,27 @@ class UnsharedStorage(SystemExit):
     def __init__(self, message: str):
         super().__init__(1)
         self.message = message
+
+
+def configure(config) -> None:
+    """Flask-Limiter's behaviour when the shared store fails: no request answers 500 for it.
+
+    While Redis is unreachable each worker counts in memory (the budgets hold per worker, as with
+    ``memory://``) and looks for Redis again with a growing back-off; an error the fallback does
+    not cover (a deduction after the answer) is logged, not raised. A lost Redis host costs one
+    second per attempt, not a hung request.
+    """
+    config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    scheme = str(config["RATELIMIT_STORAGE_URI"]).split("://", 1)[0].strip().lower()
+    if scheme in REDIS_SCHEMES:
+        config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS",
+            {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
+        )
 
 
 def per_process(storage_uri: str) -> bool:
