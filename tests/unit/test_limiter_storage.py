@@ -9,6 +9,7 @@ from windowsvc.platform.limiter_storage import (
     UnsharedStorage,
     acknowledged,
     check_server,
+    configure,
     per_process,
     unshared_budgets,
 )
@@ -72,3 +73,20 @@ class TestCheckServer:
         monkeypatch.delenv("WINDOWSVC_RATELIMIT_MEMORY_ACKNOWLEDGED")
         with pytest.raises(UnsharedStorage):
             check_server(settings(), 2)  # the default is no
+
+
+class TestConfigure:
+    def test_a_lost_redis_falls_back_to_memory_with_short_timeouts(self):
+        config = {"RATELIMIT_STORAGE_URI": "redis://redis.internal:6379/0"}
+        configure(config)
+        assert config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
+        assert config["RATELIMIT_SWALLOW_ERRORS"] is True
+        assert config["RATELIMIT_STORAGE_OPTIONS"]["socket_connect_timeout"] <= 1
+
+    def test_other_stores_get_no_redis_options_and_an_operators_choice_stands(self):
+        memory = {"RATELIMIT_STORAGE_URI": "memory://"}
+        configure(memory)
+        assert "RATELIMIT_STORAGE_OPTIONS" not in memory
+        chosen = {"RATELIMIT_STORAGE_URI": "redis://r", "RATELIMIT_STORAGE_OPTIONS": {"db": 2}}
+        configure(chosen)
+        assert chosen["RATELIMIT_STORAGE_OPTIONS"] == {"db": 2}
