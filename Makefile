@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-dev
 PYTHON ?= python3
 export WINDOWSVC_DATABASE_URL ?= sqlite:///$(CURDIR)/var/windowsvc.db
 
-.PHONY: run test lint format openapi clean postgres-tools browser-tools screenshots bench
+.PHONY: run test lint format openapi clean postgres-tools browser-tools redis-tools screenshots bench
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,10 +25,15 @@ browser-tools:
 	@command -v chromium >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# The e2e test of the throttle shared by several nodes starts throwaway Debian redis-servers.
+redis-tools:
+	@command -v redis-server >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
+
 run: $(STAMP)
 	bash scripts/run-demo.sh
 
-test: $(STAMP) postgres-tools browser-tools lint
+test: $(STAMP) postgres-tools browser-tools redis-tools lint
 	pg_virtualenv -t -v 15 env WINDOWSVC_TEST_POSTGRES=required $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -35,3 +35,11 @@ logconfig_dict = {
         "transitions": {"level": "WARNING"},
     },
 }
+
+
+def on_starting(server):
+    """Refuse to start when the throttles would count per worker (windowsvc.platform)."""
+    from windowsvc.config import settings
+    from windowsvc.platform.limiter_storage import check_server
+
+    check_server(settings(), server.cfg.workers)

@@ -46,6 +46,12 @@ sed 's/^/  /' "$CREDENTIALS"
 echo "Demo staff accounts for the pages, username and password (also in $STAFF):"
 sed 's/^/  /' "$STAFF"
 export WINDOWSVC_BIND="${WINDOWSVC_BIND:-127.0.0.1:8000}"
+# The demo's 2 workers on memory:// each count the citizen and sign-in throttles on their own
+# (budgets up to 2x). Accepted for a demo on one machine; gunicorn refuses it otherwise
+# (docs/operations.md "Throttling on several workers and nodes": use Redis in production).
+if [ -z "${WINDOWSVC_RATELIMIT_STORAGE_URI:-}" ]; then
+  export WINDOWSVC_RATELIMIT_MEMORY_ACKNOWLEDGED="${WINDOWSVC_RATELIMIT_MEMORY_ACKNOWLEDGED:-true}"
+fi
 URL="http://$WINDOWSVC_BIND"
 EVIDENCE_PORT="${EVIDENCE_PORT:-8001}"
 # 一证通办: the engine asks the simulated shared-data service (served by `windowsvc simulate`).

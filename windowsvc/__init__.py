@@ -14,13 +14,16 @@ def create_app(config: dict | None = None) -> Flask:
     from .config import load_config
     from .db import install_engine_behaviour
     from .extensions import db, limiter, migrate
+    from .platform import limiter_storage, proxies
     from .platform.context import Adapters
 
     app = BodyFlask(__name__)
     load_config(app, config)
     logs.configure(app.config["LOG_LEVEL"])
+    proxies.install(app)  # the client's address for every per-client budget, API and pages
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
+    limiter_storage.configure(app.config)
     limiter.init_app(app)
     with app.app_context():
         install_engine_behaviour(db.engine)

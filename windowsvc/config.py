@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from flask import Config
+
 
 class Defaults:
     """Settings every deployment starts from; see README "Configuration"."""
@@ -15,7 +17,8 @@ class Defaults:
     RED_CARD_DAYS = 3
     RATING_RECTIFY_DAYS = 5  # working days a department has to close a bad rating's rectification
     DEFAULT_RATING_DAYS = None  # working days after which no rating counts as 满意 (None: off)
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = "memory://"  # per process: use redis://… with several workers/nodes
+    RATELIMIT_MEMORY_ACKNOWLEDGED = False  # true: gunicorn may start >1 worker on memory://
     STATUS_FAILURES_PER_CLIENT = "10 per 10 minutes"
     STATUS_FAILURES_PER_NUMBER = "5 per hour"
     STATUS_LOOKUPS_PER_NUMBER = "60 per hour"  # every lookup, counted before it runs
@@ -65,6 +68,15 @@ def load_config(app, overrides=None):
     app.config["JSON_SORT_KEYS"] = False
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+
+
+def settings(overrides=None) -> Config:
+    """Defaults and the ``WINDOWSVC_`` environment without an app (gunicorn's master reads it)."""
+    config = Config(str(Path.cwd()))
+    config.from_object(Defaults)
+    config.from_prefixed_env("WINDOWSVC")
+    config.update(overrides or {})
+    return config
 
 
 def default_sqlite_url():

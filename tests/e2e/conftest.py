@@ -1,6 +1,7 @@
 """End-to-end fixtures: a real gunicorn (2 workers) on a fresh SQLite or PostgreSQL database."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -8,6 +9,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +72,9 @@ def _server_env(database_url: str, port: int) -> dict:
             "WINDOWSVC_DATABASE_URL": database_url,
             "WINDOWSVC_SECRET_KEY": f"e2e-{uuid.uuid4().hex}",
             "WINDOWSVC_RATELIMIT_STORAGE_URI": "memory://",
+            # one node whose tests do not count budgets: per-worker counting is accepted here
+            # (the shared budget has its own test, test_shared_throttle.py, on Redis)
+            "WINDOWSVC_RATELIMIT_MEMORY_ACKNOWLEDGED": "true",
             "WINDOWSVC_WORKERS": "2",
             "WINDOWSVC_BIND": f"127.0.0.1:{port}",
         }
@@ -127,8 +132,8 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=STOP_SECONDS)
 
 
-def _wait_until_healthy(server: LiveServer) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
+def _wait_until_healthy(server: LiveServer, seconds: float = STARTUP_SECONDS) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             pytest.fail(f"gunicorn exited with {server.process.returncode}\n{server.log_tail()}")
@@ -138,7 +143,7 @@ def _wait_until_healthy(server: LiveServer) -> None:
         except requests.RequestException:
             pass  # not listening yet, or no worker has booted to answer
         time.sleep(0.1)
-    pytest.fail(f"gunicorn not healthy within {STARTUP_SECONDS} s\n{server.log_tail()}")
+    pytest.fail(f"gunicorn not healthy within {seconds} s\n{server.log_tail()}")
 
 
 def _run_server(backend: str, database_url: str, workdir: Path):
@@ -147,6 +152,17 @@ def _run_server(backend: str, database_url: str, workdir: Path):
     env = _server_env(database_url, port)
     tokens = _prepare_database(env)
     log_path = workdir / "gunicorn.log"
+    with _gunicorn(env, port, log_path) as process:
+        server = LiveServer(
+            f"http://127.0.0.1:{port}", tokens, backend, log_path, process, database_url, env
+        )
+        _wait_until_healthy(server)
+        yield server
+
+
+@contextmanager
+def _gunicorn(env: dict, port: int, log_path: Path, workers: int = 2):
+    """gunicorn.conf.py on 127.0.0.1:port with ``env``, logging to log_path; stopped after."""
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [
@@ -156,7 +172,7 @@ def _run_server(backend: str, database_url: str, workdir: Path):
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
-                "2",
+                str(workers),
                 "wsgi:app",
             ],
             cwd=REPO,
@@ -165,11 +181,7 @@ def _run_server(backend: str, database_url: str, workdir: Path):
             stderr=subprocess.STDOUT,
         )
         try:
-            server = LiveServer(
-                f"http://127.0.0.1:{port}", tokens, backend, log_path, process, database_url, env
-            )
-            _wait_until_healthy(server)
-            yield server
+            yield process
         finally:
             _stop(process)
 
@@ -193,6 +205,13 @@ def live_server(request, tmp_path_factory):
         yield from _run_server("sqlite", f"sqlite:///{workdir / 'windowsvc.db'}", workdir)
         return
 
+    with _throwaway_postgres_database() as database_url:
+        yield from _run_server("postgres", database_url, workdir)
+
+
+@contextmanager
+def _throwaway_postgres_database():
+    """A fresh database on the test cluster (its URL), dropped afterwards."""
     import psycopg
 
     server = _postgres_admin_url()
@@ -201,7 +220,54 @@ def live_server(request, tmp_path_factory):
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield from _run_server("postgres", f"{server}/{name}", workdir)
+        yield f"{server}/{name}"
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class RedisServer:
+    """A throwaway redis-server: its URL and process."""
+
+    url: str
+    process: subprocess.Popen = field(repr=False)
+
+    def stop(self) -> None:
+        """Stop it (SIGTERM), as a lost Redis host."""
+        _stop(self.process)
+
+
+@contextmanager
+def redis_server(workdir: Path):
+    """A throwaway Debian redis-server on a free loopback port, nothing saved; stopped after."""
+    import redis
+
+    if shutil.which("redis-server") is None:
+        if POSTGRES_REQUIRED:
+            pytest.fail("no redis-server: `make test` installs it (make redis-tools)")
+        pytest.skip("no redis-server (`make redis-tools` installs Debian's)")
+    port = _free_port()
+    log_path = workdir / f"redis-{port}.log"
+    arguments = ["--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            ["redis-server", *arguments, "--dir", str(workdir)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while True:
+                try:
+                    client.ping()
+                    break
+                except redis.ConnectionError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"redis-server did not start:\n{log_path.read_text()}")
+                    time.sleep(0.05)
+            client.close()
+            yield RedisServer(f"redis://127.0.0.1:{port}/0", process)
+        finally:
+            _stop(process)

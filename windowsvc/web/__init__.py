@@ -7,7 +7,6 @@ and redirect to a GET; they work without JavaScript. Every asset is served from 
 from datetime import timedelta
 
 from flask import Blueprint, request
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import auth, citizen, counter, desk, errors, filters, oversight, record, workbench
 from .guard import PageSessions, csrf, signed_in
@@ -18,16 +17,13 @@ AUDIENCES = (counter, workbench, citizen, desk, oversight, record)
 
 
 def register(app):
-    """Sessions, CSRF, the proxy hops to trust, the page blueprints and their error pages."""
+    """Sessions, CSRF, the page blueprints and their error pages."""
     config = app.config
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(config["SESSION_MAX_HOURS"]))
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a token lives as long as its session
     config["WTF_CSRF_CHECK_DEFAULT"] = False  # only pages check it (web.guard); the API has none
-    hops = int(config["TRUSTED_PROXY_HOPS"])
-    if hops > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.session_interface = PageSessions()
     csrf.init_app(app)
     app.register_blueprint(
