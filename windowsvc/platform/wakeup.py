@@ -11,8 +11,9 @@ Waits are capped, so leases that merely expire are noticed within ``MAX_SLICE`` 
 is a timeout, not a wake-up).
 
 ``WAKEUP.woken`` counts, per department, the polls woken by a notification (not by a timeout).
-With ``WINDOWSVC_WAKEUP_TRACE`` set to a file path every such wake-up is also appended there as
-one line ``<pid> <department>`` — a counter end-to-end tests can read across worker processes.
+With ``WINDOWSVC_WAKEUP_TRACE`` set to a file path, each wait and each such wake-up is also
+appended there as a line ``<pid> wait|woken <department>`` — counters end-to-end tests read
+across worker processes (unset in production: nothing is written).
 """
 
 import logging
@@ -75,6 +76,7 @@ class Wakeup:
     def wait(self, department: str, seen: int, timeout: float) -> int:
         """Wait until the department's generation moves past ``seen`` or ``timeout``; return the
         generation."""
+        _trace("wait", department)
         with self.lock:
             condition = self._condition(department)
             self.waiting[department] += 1
@@ -88,7 +90,7 @@ class Wakeup:
                 self.woken[department] += 1
             generation = self.generations[department]
         if woken:
-            _trace(department)
+            _trace("woken", department)
         return generation
 
     def ensure_watcher(self, engine):
@@ -150,11 +152,11 @@ def _watch_postgres(wakeup: Wakeup, engine, stop: threading.Event):
 WAKEUP = Wakeup()
 
 
-def _trace(department: str) -> None:
+def _trace(what: str, department: str) -> None:
     path = os.environ.get(TRACE_ENV)
     if path:
         with open(path, "a", encoding="utf-8") as file:
-            file.write(f"{os.getpid()} {department}\n")
+            file.write(f"{os.getpid()} {what} {department}\n")
 
 
 def announce(department: str) -> None:
