@@ -289,6 +289,11 @@ def sweep_command(every):
             f"warnings changed "
             f"{report.warnings_changed}, default ratings {len(report.default_ratings)}, "
             f"checkpoint {'yes' if report.checkpoint else 'no'}"
+            + (
+                f", skipped (another sweep ran them) {','.join(report.skipped)}"
+                if report.skipped
+                else ""
+            )
         )
         if report.checkpoint_refused:
             click.echo(f"AUDIT: {report.checkpoint_refused}", err=True)

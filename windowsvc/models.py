@@ -326,6 +326,8 @@ class AuditCheckpoint(db.Model):
     """A periodic digest over every case's chain head (审计检查点); append-only like the events."""
 
     __tablename__ = "audit_checkpoints"
+    # one checkpoint per cut: concurrent sweeps deciding the same cut collide here (0009)
+    __table_args__ = (Index("uq_audit_checkpoints_last_event_id", "last_event_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at = mapped_column(UTCDateTime, nullable=False)

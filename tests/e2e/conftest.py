@@ -146,10 +146,10 @@ def _wait_until_healthy(server: LiveServer, seconds: float = STARTUP_SECONDS) ->
     pytest.fail(f"gunicorn not healthy within {seconds} s\n{server.log_tail()}")
 
 
-def _run_server(backend: str, database_url: str, workdir: Path):
+def _run_server(backend: str, database_url: str, workdir: Path, extra_env: dict | None = None):
     """Prepare the database, start gunicorn, yield the LiveServer, then stop it."""
     port = _free_port()
-    env = _server_env(database_url, port)
+    env = {**_server_env(database_url, port), **(extra_env or {})}
     tokens = _prepare_database(env)
     log_path = workdir / "gunicorn.log"
     with _gunicorn(env, port, log_path) as process:

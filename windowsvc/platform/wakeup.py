@@ -1,15 +1,27 @@
-"""Wake long-polling fetches when tasks may have become available, without hammering the database.
+"""Wake long-polling fetches when tasks of their department may have become available, without
+hammering the database.
 
-One watcher thread per process notices commits by other processes — PostgreSQL LISTEN/NOTIFY, or
-SQLite's ``PRAGMA data_version`` on a private connection — and wakes every waiting request.
-Commits in this process wake waiters directly. Waits are capped, so leases that merely expire are
-noticed within ``MAX_SLICE`` seconds.
+One watcher thread per process notices commits by other processes and wakes the waiting requests:
+- PostgreSQL: LISTEN/NOTIFY; the payload names the department whose tasks changed
+  (``announce``), and only that department's polls wake — a poll of department X is not woken
+  by work for department Y, on this node or any other.
+- SQLite (one host): ``PRAGMA data_version`` on a private connection; it says *that* the database
+  changed, not what, so a change wakes the polls of every department.
+Waits are capped, so leases that merely expire are noticed within ``MAX_SLICE`` seconds (that
+is a timeout, not a wake-up).
+
+``WAKEUP.woken`` counts, per department, the polls woken by a notification (not by a timeout).
+With ``WINDOWSVC_WAKEUP_TRACE`` set to a file path, each wait and each such wake-up is also
+appended there as a line ``<pid> wait|woken <department>`` — counters end-to-end tests read
+across worker processes (unset in production: nothing is written).
 """
 
 import logging
+import os
 import sqlite3
 import threading
 import time
+from collections import Counter
 
 from sqlalchemy import text
 
@@ -20,39 +32,71 @@ CHANNEL = "windowsvc_tasks"
 MAX_SLICE = 1.0
 SQLITE_POLL = 0.005
 SQLITE_IDLE_POLL = 0.05
+TRACE_ENV = "WINDOWSVC_WAKEUP_TRACE"
 
 
 class Wakeup:
-    """A generation counter with a condition variable, fed by a watcher thread."""
+    """A generation counter and a condition variable per department, fed by a watcher thread."""
 
     def __init__(self):
-        self.condition = threading.Condition()
-        self.generation = 0
+        self.lock = threading.Lock()
+        self.conditions: dict[str, threading.Condition] = {}
+        self.generations: Counter = Counter()
+        self.waiting: Counter = Counter()
+        self.woken: Counter = Counter()
         self.watcher = None
         self.watched_url = None
         self.stop = threading.Event()
-        self.waiters = 0
 
-    def notify(self):
-        """Something changed: wake every waiter."""
-        with self.condition:
-            self.generation += 1
-            self.condition.notify_all()
+    @property
+    def waiters(self) -> int:
+        return sum(self.waiting.values())
 
-    def wait(self, seen: int, timeout: float) -> int:
-        """Wait until the generation moves past ``seen`` or ``timeout``; return the generation."""
-        with self.condition:
-            self.waiters += 1
+    def _condition(self, department: str) -> threading.Condition:
+        condition = self.conditions.get(department)
+        if condition is None:
+            condition = self.conditions.setdefault(department, threading.Condition(self.lock))
+        return condition
+
+    def generation(self, department: str) -> int:
+        """The department's generation now: pass it to ``wait`` (registers the department, so a
+        wake-up of every department between now and the wait is not missed)."""
+        with self.lock:
+            self._condition(department)
+            return self.generations[department]
+
+    def notify(self, department: str | None = None):
+        """Tasks of ``department`` may have changed (None: of any department): wake its polls."""
+        with self.lock:
+            departments = list(self.conditions) if department is None else [department]
+            for name in departments:
+                self.generations[name] += 1
+                self._condition(name).notify_all()
+
+    def wait(self, department: str, seen: int, timeout: float) -> int:
+        """Wait until the department's generation moves past ``seen`` or ``timeout``; return the
+        generation."""
+        _trace("wait", department)
+        with self.lock:
+            condition = self._condition(department)
+            self.waiting[department] += 1
             try:
-                self.condition.wait_for(lambda: self.generation != seen, min(timeout, MAX_SLICE))
+                woken = condition.wait_for(
+                    lambda: self.generations[department] != seen, min(timeout, MAX_SLICE)
+                )
             finally:
-                self.waiters -= 1
-            return self.generation
+                self.waiting[department] -= 1
+            if woken:
+                self.woken[department] += 1
+            generation = self.generations[department]
+        if woken:
+            _trace("woken", department)
+        return generation
 
     def ensure_watcher(self, engine):
         """Watch ``engine``'s database (one watcher per process; a new database replaces it)."""
         url = engine.url.render_as_string(hide_password=False)
-        with self.condition:
+        with self.lock:
             if self.watcher is not None and self.watcher.is_alive() and self.watched_url == url:
                 return
             self.stop.set()
@@ -96,8 +140,8 @@ def _watch_postgres(wakeup: Wakeup, engine, stop: threading.Event):
             with psycopg.connect(url, autocommit=True) as connection:
                 connection.execute(f"LISTEN {CHANNEL}")
                 while not stop.is_set():
-                    for _notice in connection.notifies(timeout=1.0):
-                        wakeup.notify()
+                    for notice in connection.notifies(timeout=1.0):
+                        wakeup.notify(notice.payload or None)
         except Exception:
             if stop.is_set():
                 return
@@ -108,8 +152,16 @@ def _watch_postgres(wakeup: Wakeup, engine, stop: threading.Event):
 WAKEUP = Wakeup()
 
 
+def _trace(what: str, department: str) -> None:
+    path = os.environ.get(TRACE_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as file:
+            file.write(f"{os.getpid()} {what} {department}\n")
+
+
 def announce(department: str) -> None:
-    """Inside a transaction that makes tasks available: tell other processes at commit."""
+    """Inside a transaction that makes tasks of ``department`` available: tell every process
+    (this one included, through its watcher) at commit; the payload names the department."""
     if db.engine.dialect.name == "postgresql":
         db.session.execute(
             text("SELECT pg_notify(:channel, :dep)"), {"channel": CHANNEL, "dep": department}

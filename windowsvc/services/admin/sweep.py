@@ -7,6 +7,11 @@
 - Provisional deadlines are counted again where the calendar now knows better (a notice loaded
   while a case was being written is caught here).
 - 默认好评 (when DEFAULT_RATING_DAYS is set): a case unrated that long counts as 满意.
+
+Sweeps may run at the same time (several nodes, cron overlapping a slow run): each timer runs in
+one of them at a time (``platform.timers.only_one``) and the others skip it, so concurrent sweeps
+share the timers out. Every timer re-checks each case under its row lock before acting, so even
+two runners of one timer do nothing twice.
 """
 
 import logging
@@ -17,10 +22,11 @@ from flask import current_app
 from sqlalchemy import String, cast, select, update
 
 from ... import clock
-from ...db import write_transaction
+from ...db import is_postgres, write_transaction
 from ...extensions import db
 from ...models import Application, Step
 from ...platform.errors import ServiceError
+from ...platform.timers import only_one
 from ...platform.wakeup import announce
 from ...rules.deadlines import add_working_days
 from ...rules.deeming import NOTICE_DAYS
@@ -54,6 +60,8 @@ class SweepReport:
     checkpoint: bool = False
     checkpoint_refused: str | None = None
     failures: list[str] = field(default_factory=list)
+    # timers another sweep was running at the time (it does their work)
+    skipped: list[str] = field(default_factory=list)
 
 
 def run() -> SweepReport:
@@ -68,18 +76,26 @@ def run() -> SweepReport:
         ("warnings_changed", oversight.update_warning_levels),
         ("default_ratings", ratings.give_default_ratings),
     ):
+        with only_one(name) as mine:
+            if not mine:
+                report.skipped.append(name)
+                continue
+            try:
+                setattr(report, name, timer())
+            except ServiceError as exc:
+                log.error("sweep: %s failed: %s", name, exc)
+                report.failures.append(f"{name}: {getattr(exc, 'detail', exc)}")
+    with only_one("checkpoint") as mine:
+        if not mine:
+            report.skipped.append("checkpoint")
+            return report
         try:
-            setattr(report, name, timer())
-        except ServiceError as exc:
-            log.error("sweep: %s failed: %s", name, exc)
-            report.failures.append(f"{name}: {getattr(exc, 'detail', exc)}")
-    try:
-        audit.checkpoint()
-        report.checkpoint = True
-    except audit.CheckpointRefused as exc:
-        # the record no longer matches the last checkpoint: never paper over it with a new one
-        log.error("audit checkpoint refused: %s", exc.detail)
-        report.checkpoint_refused = exc.detail
+            audit.checkpoint()
+            report.checkpoint = True
+        except audit.CheckpointRefused as exc:
+            # the record no longer matches the last checkpoint: never paper over it with a new one
+            log.error("audit checkpoint refused: %s", exc.detail)
+            report.checkpoint_refused = exc.detail
     return report
 
 
@@ -192,20 +208,27 @@ def recount_provisional() -> list[str]:
 
 
 def release_expired_leases() -> int:
-    """Locked steps whose lease ran out go back to pending (fetch would take them anyway)."""
-    with write_transaction():
+    """Locked steps whose lease ran out go back to pending (fetch would take them anyway).
+
+    The expired steps are claimed with SKIP LOCKED on PostgreSQL: a step a worker is completing
+    (or a fetch is taking over) right now is its business, not a reason to wait.
+    """
+    with write_transaction() as session:
         now = clock.now()
-        departments = set(
-            db.session.scalars(
-                select(Step.department).where(Step.state == LOCKED, Step.lock_expires_at <= now)
-            )
+        expired = select(Step.id, Step.department).where(
+            Step.state == LOCKED, Step.lock_expires_at <= now
         )
-        result = db.session.execute(
+        if is_postgres():
+            expired = expired.with_for_update(skip_locked=True)
+        rows = session.execute(expired).all()
+        if not rows:
+            return 0
+        result = session.execute(
             update(Step)
-            .where(Step.state == LOCKED, Step.lock_expires_at <= now)
+            .where(Step.id.in_([r.id for r in rows]), Step.state == LOCKED)
             .values(state=RELEASED, lock_owner=None, lock_expires_at=None, available_at=now)
             .execution_options(synchronize_session=False)
         )
-        for department in departments:
+        for department in {r.department for r in rows}:
             announce(department)
         return result.rowcount or 0

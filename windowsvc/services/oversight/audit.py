@@ -12,6 +12,7 @@ from itertools import groupby
 from operator import attrgetter
 
 from sqlalchemy import and_, exists, func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from ... import clock
 from ...db import is_postgres, write_transaction
@@ -54,7 +55,13 @@ def verify() -> dict:
 
 
 def checkpoint() -> AuditCheckpoint:
-    """Write a checkpoint over the record as it stands (or return the newest, if nothing is new)."""
+    """Write a checkpoint over the record as it stands (or return the newest, if nothing is new).
+
+    Whether a new one is needed is decided again inside the inserting transaction (serialised by
+    SQLite's writer lock, on PostgreSQL by a transaction-level advisory lock), and the cut is
+    unique (migration 0009): a concurrent sweep that took the same cut first wins, and this call
+    returns its checkpoint — taken once, never an error.
+    """
     cut = _current_cut()
     newest = _newest_checkpoint()
     if newest is not None:
@@ -62,19 +69,47 @@ def checkpoint() -> AuditCheckpoint:
         if mismatch:
             log.error("audit checkpoint refused: %s", mismatch)
             raise CheckpointRefused(f"审计记录与最近检查点不符, 拒绝新建检查点: {mismatch}")
-        if newest.last_event_id == cut:
+        if newest.last_event_id >= cut:
             return newest
     digest, case_count, event_count = _digest_of_cut(cut)
-    with write_transaction() as session:
-        row = AuditCheckpoint(
-            at=clock.now(),
-            last_event_id=cut,
-            event_count=event_count,
-            case_count=case_count,
-            digest=digest,
-        )
-        session.add(row)
+    try:
+        with write_transaction() as session:
+            if is_postgres():
+                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHECKPOINT_KEY})
+            taken = _covering(cut)
+            if taken is not None:
+                return taken
+            row = AuditCheckpoint(
+                at=clock.now(),
+                last_event_id=cut,
+                event_count=event_count,
+                case_count=case_count,
+                digest=digest,
+            )
+            session.add(row)
+            session.flush()  # a duplicate cut fails here
+    except IntegrityError:
+        taken = _covering(cut)  # another process inserted this cut outside the advisory lock
+        if taken is None:
+            raise
+        log.info("audit checkpoint of cut %s already taken (#%s)", cut, taken.id)
+        return taken
     return row
+
+
+_CHECKPOINT_KEY = int.from_bytes(
+    hashlib.sha256(b"windowsvc.audit.checkpoint").digest()[:8], "big", signed=True
+)
+
+
+def _covering(cut: int) -> AuditCheckpoint | None:
+    """The newest checkpoint whose cut reaches ``cut`` (a fresher one makes this one needless)."""
+    return db.session.scalar(
+        select(AuditCheckpoint)
+        .where(AuditCheckpoint.last_event_id >= cut)
+        .order_by(AuditCheckpoint.last_event_id.desc())
+        .limit(1)
+    )
 
 
 def verify_case(application: Application) -> dict:

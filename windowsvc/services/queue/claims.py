@@ -42,7 +42,7 @@ def fetch_and_lock(actor: Actor, leases, wait_seconds: float = 0) -> list[dict]:
     deadline = time.monotonic() + wait_seconds
     if wait_seconds > 0:
         WAKEUP.ensure_watcher(db.engine)
-    seen = WAKEUP.generation
+    seen = WAKEUP.generation(actor.department)
     while True:
         claimed = []
         for lease in leases:
@@ -56,7 +56,7 @@ def fetch_and_lock(actor: Actor, leases, wait_seconds: float = 0) -> list[dict]:
         if claimed or remaining <= 0:
             return claimed
         db.session.rollback()  # end the read snapshot before sleeping
-        seen = WAKEUP.wait(seen, remaining)
+        seen = WAKEUP.wait(actor.department, seen, remaining)
 
 
 _STEPS = Step.__table__
