@@ -56,7 +56,7 @@ def credentials_group():
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(["window", "backoffice", "supervisor", "oversight", "admin"]),
+    type=click.Choice(["window", "backoffice", "supervisor", "oversight", "admin", "monitor"]),
 )
 @click.option("--department", default=None, help="department code (backoffice, supervisor)")
 @click.option("--name", required=True)
@@ -279,6 +279,7 @@ def sweep_command(every):
     ratings, checkpoint."""
     import time
 
+    from .platform import metrics
     from .services.admin import sweep
 
     while True:
@@ -294,6 +295,8 @@ def sweep_command(every):
             click.echo(f"AUDIT: {report.checkpoint_refused}", err=True)
         for failure in report.failures:
             click.echo(f"FAILED {failure}", err=True)
+        if not report.checkpoint_refused and not report.failures:
+            metrics.record_sweep_success(current_app)  # read by /metrics
         if not every:
             sys.exit(1 if report.checkpoint_refused or report.failures else 0)
         time.sleep(every)
