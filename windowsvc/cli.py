@@ -139,7 +139,12 @@ def _at_most(value: str, length: int, name: str) -> str:
 
 def main():
     """Entry point of the ``windowsvc`` console script."""
+    import os
+
     from . import create_app
+
+    # a command is not a server worker: its figures must not join a server's /metrics
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
     cli = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False)
     cli.main(args=sys.argv[1:], prog_name="windowsvc")
