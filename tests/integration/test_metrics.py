@@ -210,3 +210,27 @@ def test_readyz_names_redis_that_does_not_answer(config):
             db.engine.dispose()
     assert response.status_code == 503
     assert "redis" in response.json["down"]
+
+
+def test_an_incident_is_counted_for_its_department(client, submit, tokens, scrape):
+    for _ in range(2):
+        created = submit(intake_body(item=PARALLEL, materials=PARALLEL_REQUIRED))
+        assert created.status_code == 201, created.json
+    fetched = client.post(
+        "/api/v1/tasks/fetch-and-lock",
+        json={"worker_id": "zjj-1", "max_tasks": 1},
+        headers=bearer(tokens["zjj"]),
+    )
+    assert fetched.status_code == 200 and len(fetched.json) == 1, fetched.json
+    failed = client.post(
+        f"/api/v1/tasks/{fetched.json[0]['id']}/failure",
+        json={"worker_id": "zjj-1", "error_message": "接口超时", "retries": 0},
+        headers=bearer(tokens["zjj"]),
+    )
+    assert failed.status_code in (200, 204), failed.get_data(as_text=True)
+    samples, _text = scrape()
+    incidents = {labels["department"]: v for labels, v in samples["windowsvc_incidents_open"]}
+    assert incidents == {"zjj": 1}
+    assert _by_department(samples, "windowsvc_tasks_pending", "zjj") == 1  # the other case's
+    listed = client.get("/api/v1/incidents", headers=bearer(tokens["admin"]))
+    assert len(listed.json) == 1
