@@ -1,5 +1,6 @@
 """GET /metrics (Prometheus text) and /readyz: who may read, what they show, and what they hide."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -191,25 +192,51 @@ def test_a_draining_process_answers_polls_at_once_and_is_not_ready(client, token
     assert ready.status_code == 503 and ready.json["down"] == ["process"]
 
 
-def test_readyz_names_redis_that_does_not_answer(config):
-    pytest.importorskip("redis")
+def test_readyz_follows_the_throttles_redis(config, tmp_path):
+    """A real redis-server (Debian's) on a loopback port: ready while it answers, 503 naming
+    redis once it is gone."""
+    pytest.importorskip("redis")  # the limiter's redis:// client
+    import shutil
     import socket
+    import subprocess
 
     from windowsvc import create_app
+    from windowsvc.extensions import db
 
-    with socket.socket() as sock:  # a port nobody listens on
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("no redis-server (make redis-tools installs it)")
+    with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    redis_server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
     app = create_app({**config, "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{port}/0"})
+    client = app.test_client()
     try:
-        response = app.test_client().get("/readyz")
+        for _ in range(200):  # until it listens
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.02)
+        up = client.get("/readyz")
+        redis_server.terminate()
+        redis_server.wait(timeout=10)
+        down = client.get("/readyz")
     finally:
-        from windowsvc.extensions import db
-
+        if redis_server.poll() is None:
+            redis_server.kill()
+            redis_server.wait(timeout=10)
         with app.app_context():
             db.engine.dispose()
-    assert response.status_code == 503
-    assert "redis" in response.json["down"]
+    assert up.status_code == 200, up.get_data(as_text=True)
+    assert up.json["redis"] == "redis answers"
+    assert down.status_code == 503
+    assert down.json["down"] == ["redis"]
+    assert down.headers["Retry-After"] == "5"
 
 
 def test_an_incident_is_counted_for_its_department(client, submit, tokens, scrape):
