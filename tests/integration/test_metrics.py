@@ -261,3 +261,13 @@ def test_an_incident_is_counted_for_its_department(client, submit, tokens, scrap
     assert _by_department(samples, "windowsvc_tasks_pending", "zjj") == 1  # the other case's
     listed = client.get("/api/v1/incidents", headers=bearer(tokens["admin"]))
     assert len(listed.json) == 1
+
+
+def test_a_sweep_that_cannot_write_its_stamp_still_succeeds(app, scrape, tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    app.config["SWEEP_STAMP_FILE"] = str(blocker / "sweep-last-success")
+    result = app.test_cli_runner().invoke(args=["sweep"])
+    assert result.exit_code == 0, result.output
+    samples, _text = scrape()
+    assert "windowsvc_sweep_last_success_timestamp_seconds" not in samples

@@ -13,6 +13,7 @@ The database figures are not kept anywhere: ``DatabaseCollector`` computes them 
 one aggregate query each.
 """
 
+import logging
 import os
 import tempfile
 import time
@@ -39,10 +40,11 @@ from .. import clock
 from ..db import UTCDateTime
 from ..extensions import db
 
+log = logging.getLogger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-# long polls wait up to 30 s: the top buckets keep them apart from the rest
 disable_created_metrics()  # the *_created series add nothing a dashboard reads
+# long polls wait up to 30 s: the top buckets keep them apart from the rest
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 REQUEST_SECONDS = Histogram(
@@ -262,14 +264,24 @@ def _stamp_path(app: Flask) -> Path:
     return Path(app.config["SWEEP_STAMP_FILE"])
 
 
-def record_sweep_success(app: Flask) -> None:
-    """The sweep finished every timer: leave the time where /metrics reads it (atomically)."""
+def record_sweep_success(app: Flask) -> bool:
+    """The sweep finished every timer: leave the time where /metrics reads it (atomically).
+    False, and an error logged, when the file cannot be written: the sweep's work stands, and
+    the stale figure is what an alert on it should notice."""
     path = _stamp_path(app)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".sweep-")
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(f"{clock.now().timestamp():.3f}\n")
-    os.replace(temporary, path)
+    temporary = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".sweep-")
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(f"{clock.now().timestamp():.3f}\n")
+        os.replace(temporary, path)
+        return True
+    except OSError as exc:
+        log.error("sweep: cannot record its success in %s: %s", path, exc)
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        return False
 
 
 def sweep_last_success(app: Flask) -> float | None:
