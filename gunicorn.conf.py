@@ -43,3 +43,39 @@ def on_starting(server):
     from windowsvc.platform.limiter_storage import check_server
 
     check_server(settings(), server.cfg.workers)
+
+
+# Metrics (/metrics, windowsvc/platform/metrics.py): prometheus-client's multiprocess mode. Each
+# worker keeps its figures in files under PROMETHEUS_MULTIPROC_DIR and a scrape adds them up. The
+# directory must exist before a worker imports prometheus-client, so it is made here, when the
+# master reads this file: a fresh one per server start unless the operator names one.
+_METRICS_PREFIX = "windowsvc-metrics-"
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=_METRICS_PREFIX)
+
+
+def when_ready(server):
+    """Before the first worker: drop figures a previous server left in an operator's directory."""
+    from pathlib import Path
+
+    for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+def child_exit(server, worker):
+    """A worker is gone: its live gauges (requests in progress, pool) stop counting."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """The server stops: remove the directory this file made (an operator's is left alone)."""
+    import shutil
+    from pathlib import Path
+
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    if directory.name.startswith(_METRICS_PREFIX):
+        shutil.rmtree(directory, ignore_errors=True)

@@ -14,7 +14,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .config import load_config
     from .db import install_engine_behaviour
     from .extensions import db, limiter, migrate
-    from .platform import limiter_storage, proxies
+    from .platform import limiter_storage, metrics, proxies
     from .platform.context import Adapters
 
     app = BodyFlask(__name__)
@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     with app.app_context():
         install_engine_behaviour(db.engine)
+    metrics.init_app(app)
     app.extensions["windowsvc.adapters"] = Adapters(
         # stored notices are read in on first use (services.calendar.working_calendar)
         calendar=NoticeCalendar(

@@ -56,7 +56,7 @@ def credentials_group():
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(["window", "backoffice", "supervisor", "oversight", "admin"]),
+    type=click.Choice(["window", "backoffice", "supervisor", "oversight", "admin", "monitor"]),
 )
 @click.option("--department", default=None, help="department code (backoffice, supervisor)")
 @click.option("--name", required=True)
@@ -139,7 +139,12 @@ def _at_most(value: str, length: int, name: str) -> str:
 
 def main():
     """Entry point of the ``windowsvc`` console script."""
+    import os
+
     from . import create_app
+
+    # a command is not a server worker: its figures must not join a server's /metrics
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
     cli = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False)
     cli.main(args=sys.argv[1:], prog_name="windowsvc")
@@ -279,6 +284,7 @@ def sweep_command(every):
     ratings, checkpoint."""
     import time
 
+    from .platform import metrics
     from .services.admin import sweep
 
     while True:
@@ -299,6 +305,8 @@ def sweep_command(every):
             click.echo(f"AUDIT: {report.checkpoint_refused}", err=True)
         for failure in report.failures:
             click.echo(f"FAILED {failure}", err=True)
+        if not report.checkpoint_refused and not report.failures:
+            metrics.record_sweep_success(current_app)  # read by /metrics
         if not every:
             sys.exit(1 if report.checkpoint_refused or report.failures else 0)
         time.sleep(every)

@@ -32,6 +32,7 @@ class Defaults:
     PUSH_ENDPOINTS = None  # JSON {"department": "http://…"}: departments the engine calls
     NOTIFIER_URL = None  # notification gateway; default: notices appended to NOTICE_LOG
     NOTICE_LOG = "var/notices.jsonl"
+    SWEEP_STAMP_FILE = "var/sweep-last-success"  # the sweep's last success, read by /metrics
     LOG_LEVEL = "INFO"
     # pages (windowsvc/web): staff sessions and the proxies in front of the app
     SESSION_IDLE_MINUTES = 30  # signed out after this long without a request

@@ -8,6 +8,7 @@ decides the status, logs and writes the access log; only the bytes sent differ.
 """
 
 import json
+import threading
 
 from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
@@ -70,3 +71,16 @@ class ProblemThreadWorker(ThreadWorker):
             util.write_nonblock(client, answer)
         except Exception:
             self.log.debug("Failed to send error message.")
+
+    def handle_exit(self, sig, frame):
+        """SIGTERM: stop accepting (gunicorn), and let every long poll answer now instead of
+        waiting out ``graceful_timeout`` and being killed (``windowsvc.platform.shutdown``)."""
+        super().handle_exit(sig, frame)
+        # not in the signal handler itself: waking the polls takes their lock
+        threading.Thread(target=_drain, name="windowsvc-drain", daemon=True).start()
+
+
+def _drain():
+    from windowsvc.platform import shutdown
+
+    shutdown.begin()

@@ -15,7 +15,7 @@ def staff_group():
 
 @staff_group.command("create")
 @click.option("--username", required=True)
-@click.option("--role", required=True, type=click.Choice(credentials.ROLES))
+@click.option("--role", required=True, type=click.Choice(credentials.PERSON_ROLES))
 @click.option("--department", default=None, help="department code (backoffice, supervisor)")
 @click.option("--name", required=True, help="the person's name as staff and records show it")
 @with_appcontext

@@ -1,11 +1,11 @@
 """Utilities: the working-day calendar (deadlines, notices, coverage) and health probes."""
 
 from flask import Blueprint as FlaskBlueprint
-from flask import jsonify
+from flask import Response, current_app, jsonify
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from ..platform import health
+from ..platform import health, metrics
 from ..platform.policy import PUBLIC, allow
 from ..rules.deadlines import EARLIEST, LATEST, MAX_WORKING_DAYS
 from ..services.calendar import notices as calendar_admin
@@ -142,8 +142,30 @@ def healthz():
 @probes.get("/readyz")
 @allow(PUBLIC)
 def readyz():
-    """The database is reachable and migrated to head."""
-    ok, detail = health.database_ready()
-    if not ok:
-        return problem(503, "Not ready", detail, headers={"Retry-After": "5"})
-    return jsonify(status="ready", database=detail)
+    """The database is reachable and migrated to head, the throttle's Redis (if any) answers,
+    and the process is not shutting down; 503 naming what is not."""
+    checks, down = health.readiness()
+    if down:
+        detail = "; ".join(f"{name}: {checks[_CHECK_OF.get(name, name)]}" for name in down)
+        return problem(
+            503,
+            "Not ready",
+            f"未就绪 (not ready): {detail}",
+            "/problems/not-ready",
+            headers={"Retry-After": "5"},
+            down=down,
+            checks=checks,
+        )
+    return jsonify(status="ready", **checks)
+
+
+_CHECK_OF = {"migrations": "database"}
+
+
+@probes.get("/metrics")
+@allow("monitor", "admin")
+def metrics_page():
+    """Prometheus text exposition (every worker's figures under gunicorn): a ``monitor`` token
+    (``windowsvc credentials create --role monitor``) or an admin's."""
+    body, content_type = metrics.exposition(current_app)
+    return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})

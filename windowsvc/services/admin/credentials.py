@@ -15,7 +15,9 @@ from ...rules.scoping import DEPARTMENT_ROLES
 from ...security import new_token, token_hash
 from ..cases.records import Actor
 
-ROLES = ("window", "backoffice", "supervisor", "oversight", "admin")
+ROLES = ("window", "backoffice", "supervisor", "oversight", "admin", "monitor")
+# monitor: a scraper's token, good for GET /metrics only; no person signs in with it
+PERSON_ROLES = tuple(role for role in ROLES if role != "monitor")
 
 
 def create(role: str, name: str, department: str | None = None) -> tuple[Principal, str]:

@@ -16,6 +16,7 @@ from ...catalog.versions import item_version
 from ...db import is_postgres, write_transaction
 from ...extensions import db
 from ...models import Application, Step
+from ...platform.shutdown import draining
 from ...platform.wakeup import WAKEUP
 from ...workflows.step import FETCHABLE, LOCKED
 from ..cases.records import Actor
@@ -52,7 +53,8 @@ def fetch_and_lock(actor: Actor, leases, wait_seconds: float = 0) -> list[dict]:
             lease = Lease(lease.worker_id, room, lease.lock_seconds, lease.topics)
             if _has_candidates(actor.department, lease):
                 claimed += _claim(actor, lease)
-        remaining = deadline - time.monotonic()
+        # a stopping server waits no more: the poll answers what it has (SIGTERM, shutdown.py)
+        remaining = 0.0 if draining() else deadline - time.monotonic()
         if claimed or remaining <= 0:
             return claimed
         db.session.rollback()  # end the read snapshot before sleeping
