@@ -37,23 +37,27 @@ logconfig_dict = {
 }
 
 
+# Metrics (/metrics, windowsvc/platform/metrics.py): prometheus-client's multiprocess mode. Each
+# worker keeps its figures in files under PROMETHEUS_MULTIPROC_DIR and a scrape adds them up. The
+# directory must exist before a worker imports prometheus-client, so the master makes it when it
+# starts (on_starting, before any worker): a fresh one per server start unless the operator names
+# one. Not when this file is merely read (tests read it): that would leak the setting into the
+# reading process, and its children would share a directory the first server to stop removes.
+_METRICS_PREFIX = "windowsvc-metrics-"
+_made_here = []  # the directory this server made, removed when it stops
+
+
 def on_starting(server):
-    """Refuse to start when the throttles would count per worker (windowsvc.platform)."""
+    """Refuse to start when the throttles would count per worker; make the metrics directory."""
     from windowsvc.config import settings
     from windowsvc.platform.limiter_storage import check_server
 
     check_server(settings(), server.cfg.workers)
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        import tempfile
 
-
-# Metrics (/metrics, windowsvc/platform/metrics.py): prometheus-client's multiprocess mode. Each
-# worker keeps its figures in files under PROMETHEUS_MULTIPROC_DIR and a scrape adds them up. The
-# directory must exist before a worker imports prometheus-client, so it is made here, when the
-# master reads this file: a fresh one per server start unless the operator names one.
-_METRICS_PREFIX = "windowsvc-metrics-"
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    import tempfile
-
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=_METRICS_PREFIX)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=_METRICS_PREFIX)
+        _made_here.append(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
 
 def when_ready(server):
@@ -76,6 +80,5 @@ def on_exit(server):
     import shutil
     from pathlib import Path
 
-    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
-    if directory.name.startswith(_METRICS_PREFIX):
-        shutil.rmtree(directory, ignore_errors=True)
+    for directory in _made_here:
+        shutil.rmtree(Path(directory), ignore_errors=True)

@@ -10,13 +10,19 @@ import threading
 import time
 import uuid
 from collections import Counter
-from contextlib import contextmanager
 
 import pytest
 import requests
 from sqlalchemy import create_engine, func, select
 
-from tests.e2e.conftest import BIN, CLI_SECONDS, REPO, _cli, _postgres_admin_url, _run_server
+from tests.e2e.conftest import (
+    BIN,
+    CLI_SECONDS,
+    REPO,
+    _cli,
+    _run_server,
+    _throwaway_postgres_database,
+)
 from tests.e2e.conftest import _server_env as server_env
 from tests.factories import FOOD, PARALLEL, PARALLEL_REQUIRED, bearer, intake_body
 from windowsvc.config import normalise_database_url
@@ -29,28 +35,12 @@ POLL_SECONDS = 25  # the long polls' wait; both return long before it, woken
 WAIT_FOR_POLLS = 20
 
 
-@contextmanager
-def _postgres_database():
-    import psycopg
-
-    server = _postgres_admin_url()
-    name = f"windowsvc_timers_{uuid.uuid4().hex[:8]}"
-    admin = server.replace("postgresql+psycopg", "postgresql") + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{server}/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'windowsvc.db'}"
         return
-    with _postgres_database() as url:
+    with _throwaway_postgres_database() as url:
         yield url
 
 
@@ -209,7 +199,7 @@ def _submit(server, body):
 @pytest.mark.postgres
 def test_a_wakeup_reaches_only_its_departments_polls(tmp_path):
     trace = tmp_path / "wakeups.log"
-    with _postgres_database() as url:
+    with _throwaway_postgres_database() as url:
         server_run = _run_server("postgres", url, tmp_path, {"WINDOWSVC_WAKEUP_TRACE": str(trace)})
         server = next(server_run)
         try:
