@@ -32,6 +32,7 @@ from ..services.cases.lookup import parse_number
 from ..services.ratings import ratings, rectification_views
 from ..workflows.rectification import RECTIFICATION
 from .guard import pages
+from .labels import DELIVERY_LABELS
 
 bp = pages("web_citizen", __name__, url_prefix="/query")
 
@@ -42,7 +43,6 @@ NO_MATCH_MESSAGE = "未查到办件，请核对受理号和查询密码。"
 WRONG_CODE = "查询密码不正确，请核对受理通知书上的查询密码。"
 _CODE = re.compile(r"[0-9]{6}")
 _ENGLISH_TAIL = re.compile(r"\s*\([^()]*[A-Za-z][^()]*\)\s*$")
-DELIVERY_LABELS = {"window": "窗口领取", "express": "邮寄送达", "electronic": "电子送达"}
 
 
 @bp.get("/")

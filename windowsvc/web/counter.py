@@ -16,7 +16,6 @@ from ..services.admin import catalog
 from ..services.cases import intake
 from .counter_forms import (
     APPLICANT_TYPES,
-    DELIVERY_LABELS,
     ID_TYPE_LABELS,
     MODE_LABELS,
     blank_form,
@@ -27,6 +26,7 @@ from .counter_forms import (
 )
 from .counter_notices import NOTICE_TITLES, qr_svg, read_case, status_url
 from .guard import pages, signed_in
+from .labels import DELIVERY_LABELS
 
 bp = pages("web_counter", __name__, url_prefix="/counter")
 WINDOW = "window"

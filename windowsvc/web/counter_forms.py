@@ -22,7 +22,6 @@ ID_TYPE_LABELS = {  # the order of api.schemas.ID_TYPES, person first
     "other": "其他证件",
 }
 MODE_LABELS = {"single": "单部门办理", "parallel": "多部门并联审批", "bundle": "“一件事”联办"}
-DELIVERY_LABELS = {"window": "窗口领取", "express": "快递送达", "electronic": "电子送达"}
 # what the clerk reads instead of marshmallow's English, by form field
 FIELD_MESSAGES = {
     "applicant.type": "请选择申请人类型",

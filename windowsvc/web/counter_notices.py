@@ -18,7 +18,8 @@ from ..services.cases.decisions import DEFAULT_RIGHTS_NOTICE
 from ..services.cases.records import events_of
 from ..services.oversight import access
 from ..workflows.lifecycle import LIFECYCLE
-from .counter_forms import APPLICANT_TYPES, DELIVERY_LABELS, ID_TYPE_LABELS, MODE_LABELS
+from .counter_forms import APPLICANT_TYPES, ID_TYPE_LABELS, MODE_LABELS
+from .labels import DELIVERY_LABELS
 
 # kind → its title; "receipt" is 受理通知书 once accepted, 收件回执 before
 NOTICE_TITLES = {

@@ -6,12 +6,12 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from ..platform.errors import ServiceError
 from ..platform.policy import allow
+from ..services.cases.event_labels import staff_label
 from ..services.queue import tasks
 from ..workflows import ActionNotAllowed
 from . import desk_forms
 from .desk import SUPERVISOR, bp
 
-EVENT_LABELS = {"step.incident": "办理端报告异常", "step.retries_set": "设置重试次数"}
 DEFAULT_RETRIES = 3
 
 BATCH_MAX = 100  # incidents retried by one form (each in its own transaction)
@@ -67,7 +67,7 @@ def history_view(event, application) -> SimpleNamespace:
         detail += f" · {details['error']}"
     return SimpleNamespace(
         at=event.at,
-        title=EVENT_LABELS.get(event.type, event.type),
+        title=staff_label(event.type),
         actor=event.actor_name,
         detail=detail,
     )

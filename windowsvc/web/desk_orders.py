@@ -13,6 +13,7 @@ from ..catalog.versions import item_of
 from ..platform.errors import Conflict
 from ..platform.policy import allow
 from ..rules.ratings import LEVELS, VERDICTS, tag_labels
+from ..services.cases.event_labels import staff_label
 from ..services.cases.records import events_of
 from ..services.ratings import rectification_views, rectifications
 from ..workflows import GuardViolation
@@ -27,17 +28,6 @@ ACTIONS = {
     "explain": "解释说明",
     "close": "整改办结",
     "appeal": "提出申诉",
-}
-EVENT_LABELS = {
-    "rectification.opened": "差评生成整改工单",
-    "rectification.followed_up": "回访",
-    "rectification.rectified": "整改",
-    "rectification.explained": "解释说明",
-    "rectification.closed": "整改办结",
-    "rectification.appealed": "申诉",
-    "rectification.appeal_upheld": "申诉成立",
-    "rectification.appeal_rejected": "申诉不成立",
-    "rectification.rated": "申请人评价整改结果",
 }
 
 
@@ -134,7 +124,7 @@ def _history(order) -> list[SimpleNamespace]:
     return [
         SimpleNamespace(
             at=e.at,
-            title=EVENT_LABELS.get(e.type, e.type),
+            title=staff_label(e.type),
             actor=e.actor_name,
             detail=None,
         )

@@ -14,8 +14,8 @@ from ..services.ratings import indicators as rating_indicators
 from ..services.ratings import rectification_views
 from ..workflows.lifecycle import LIFECYCLE
 from ..workflows.step import STEP
+from .labels import CHANNEL_LABELS
 
-CHANNELS = {"window": "窗口", "online": "网上", "mobile": "移动端", "self_service": "自助终端"}
 GROUP_CHOICES = {"department": "部门", "item": "事项", "channel": "受理渠道", "window": "受理窗口"}
 MAX_WEEKS = 26
 
@@ -115,7 +115,7 @@ def group_label(group_by: str, value, names: dict) -> str:
     if group_by == "department":
         return names.get(value, value)
     if group_by == "channel":
-        return CHANNELS.get(value, value)
+        return CHANNEL_LABELS.get(value, value)
     return str(value)
 
 

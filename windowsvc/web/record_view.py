@@ -15,6 +15,7 @@ from ..rules.masking import mask_name, mask_phone
 from ..rules.ratings import LEVELS, VERDICTS, tag_labels
 from ..services.admin.catalog import department_names
 from ..services.cases import applications
+from ..services.cases.event_labels import STAFF_EVENTS, staff_label
 from ..services.cases.records import events_of
 from ..services.oversight.audit import verify_case
 from ..services.ratings.ratings import rating_of
@@ -22,7 +23,8 @@ from ..services.ratings.rectification_views import is_overdue
 from ..workflows.lifecycle import LIFECYCLE
 from ..workflows.rectification import RECTIFICATION
 from .case_view import stages_of
-from .record_labels import EVENTS, FAULTS, NOTICE_STATES, ROLES
+from .labels import NOTICE_STATES
+from .record_labels import FAULTS, ROLES
 
 HASH_SHORT = 12
 DETAILS_SHORT = 120
@@ -108,7 +110,7 @@ def _row(event, fault) -> Row:
         from_state=event.from_state,
         to_state=event.to_state,
         type=event.type,
-        type_label=EVENTS.get(event.type),
+        type_label=STAFF_EVENTS.get(event.type),
         details=details,
         details_short=details if len(details) <= DETAILS_SHORT else details[:DETAILS_SHORT] + "…",
         hash=event.hash,
@@ -172,7 +174,7 @@ def notices(number: str, actor) -> list[SimpleNamespace]:
         rows.append(
             SimpleNamespace(
                 title=get("title"),
-                event=EVENTS.get(get("event"), get("event")),
+                event=staff_label(get("event")),
                 target=mask_phone(get("target") or ""),
                 state_label=label,
                 state_kind=kind,

@@ -10,20 +10,14 @@ from dataclasses import dataclass
 
 from ..services.cases.decisions import DEFAULT_RIGHTS_NOTICE
 from ..workflows.lifecycle import DELIVERY_METHODS, SUSPENSION_KINDS
+from .labels import DELIVERY_LABELS
 
-DELIVERY_LABELS = {"window": "窗口领取", "express": "快递寄送", "electronic": "电子送达"}
 SUSPENSION_LABELS = {
     "hearing": "听证",
     "testing": "检验检测",
     "inspection": "现场核查",
     "appraisal": "鉴定",
     "expert_review": "专家评审",
-}
-CHANNEL_LABELS = {
-    "window": "窗口",
-    "online": "网上申报",
-    "mobile": "移动端",
-    "self_service": "自助终端",
 }
 assert set(DELIVERY_LABELS) == set(DELIVERY_METHODS)
 assert set(SUSPENSION_LABELS) == set(SUSPENSION_KINDS)

@@ -17,9 +17,9 @@ from ..services.cases.queues import AWAITING_CORRECTION
 from ..services.cases.records import SYSTEM
 from ..workflows.lifecycle import LIFECYCLE, outstanding_deferrals
 from .case_view import STEP_OUTCOMES, stages_of
-from .workbench_forms import CHANNEL_LABELS, DELIVERY_LABELS, FORMS, SUSPENSION_LABELS, defaults
+from .labels import CHANNEL_LABELS, DELIVERY_LABELS, NOTICE_STATES
+from .workbench_forms import FORMS, SUSPENSION_LABELS, defaults
 
-NOTICE_STATES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "dead": "发送失败"}
 # notices the counter reprints (web_counter.notice), by the event that calls for them
 REPRINTS = {
     "application.received": ("receipt", "收件回执"),
@@ -105,7 +105,7 @@ def case_page(application, actor) -> dict:
             SimpleNamespace(
                 title=n.title,
                 state=n.state,
-                state_label=NOTICE_STATES.get(n.state, n.state),
+                state_label=NOTICE_STATES.get(n.state, (n.state,))[0],
                 created_at=n.created_at,
                 sent_at=n.sent_at,
                 last_error=n.last_error,
