@@ -3,6 +3,7 @@
 Fixtures live in the conftest modules and may use these; tests import these directly.
 """
 
+import re
 from contextlib import contextmanager
 from datetime import date, datetime, time
 
@@ -110,3 +111,22 @@ def forge_event(app, number, seq, details):
             .where(Event.application_id == case, Event.seq == seq)
             .values(details=details)
         )
+
+
+CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page's form carries."""
+    return CSRF_TOKEN.search(html).group(1)
+
+
+def signed_in_client(app, username, password):
+    """A test client signed in through the sign-in form, as a browser does (with its token)."""
+    client = app.test_client()
+    token = csrf_of(client.get("/signin").get_data(as_text=True))
+    answer = client.post(
+        "/signin", data={"username": username, "password": password, "csrf_token": token}
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    return client

@@ -1,10 +1,10 @@
 """Staff sign-in for the pages: accounts, session cookies, CSRF, throttling, expiry, roles."""
 
-import re
 import time
 
 import pytest
 
+from tests import factories
 from windowsvc.platform.policy import allow
 from windowsvc.web.guard import SESSION_KEY, pages
 
@@ -12,8 +12,7 @@ PASSWORD = "correct-horse-42"
 
 
 def csrf_of(client, path="/signin"):
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return factories.csrf_of(client.get(path).get_data(as_text=True))
 
 
 def sign_in(client, username="clerk", password=PASSWORD, **extra):
@@ -73,7 +72,7 @@ class TestSignIn:
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
         secure_client = app.test_client()
         page = secure_client.get("/signin", base_url="https://hall.example").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        token = factories.csrf_of(page)
         data = {"username": "clerk", "password": PASSWORD, "csrf_token": token}
         # over https Flask-WTF also wants a same-origin Referer, as browsers send
         over_https = secure_client.post(

@@ -7,19 +7,18 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import bearer
+from tests.factories import bearer, csrf_of
 from windowsvc.extensions import db
 from windowsvc.models import Rating, Rectification
 from windowsvc.rules import acceptance_number
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 FOLLOW_UP = {"contacted_at": "2026-03-02T09:30:00+08:00", "summary": "已电话回访"}
 
 
 def csrf(client, path="/query/"):
-    return TOKEN.search(client.get(path).get_data(as_text=True)).group(1)
+    return csrf_of(client.get(path).get_data(as_text=True))
 
 
 def find(client, number, code, token=None):

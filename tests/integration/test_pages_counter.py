@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import FOOD, FOOD_REQUIRED
+from tests.factories import FOOD, FOOD_REQUIRED, csrf_of, signed_in_client
 from windowsvc import clock
 from windowsvc.adapters.evidence import InMemoryEvidenceSource, demo_holders
 from windowsvc.rules import acceptance_number
@@ -22,22 +22,12 @@ def config(config):
     return {**config, "EVIDENCE_ADAPTER": InMemoryEvidenceSource(demo_holders(), clock.now)}
 
 
-def _csrf(page_text: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page_text).group(1)
-
-
 def _signed_in(app, username, role, department=None):
     from windowsvc.services.admin import staff
 
     with app.app_context():
         staff.create(username, PASSWORD, role, f"测试-{username}", department)
-    client = app.test_client()
-    token = _csrf(client.get("/signin").text)
-    answer = client.post(
-        "/signin", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    assert answer.status_code == 302
-    return client
+    return signed_in_client(app, username, PASSWORD)
 
 
 @pytest.fixture
@@ -58,7 +48,7 @@ def _form(client, item=FOOD):
     """The intake form's hidden fields (CSRF token and its own Idempotency-Key)."""
     text = client.get(f"/counter/items/{item}/apply").text
     key = re.search(r'name="idempotency_key" value="([^"]+)"', text).group(1)
-    return {"csrf_token": _csrf(text), "idempotency_key": key}
+    return {"csrf_token": csrf_of(text), "idempotency_key": key}
 
 
 def _filled(hidden, materials=FOOD_REQUIRED, **fields):

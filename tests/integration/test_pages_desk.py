@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.factories import bearer
+from tests.factories import bearer, csrf_of, signed_in_client
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
 PASSWORD = "correct-horse-42"
@@ -14,7 +14,6 @@ STAFF = {
     "chief_zjj": ("supervisor", "zjj", "住建局-周科长"),
     "clerk": ("window", None, "综合窗口01-王芳"),
 }
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -32,18 +31,14 @@ def signed_in(app, accounts):
     """A test client signed in as the given account, and a function giving a CSRF token."""
 
     def _signed_in(username):
-        client = app.test_client()
-        token = TOKEN.search(client.get("/signin").get_data(as_text=True)).group(1)
-        form = {"username": username, "password": PASSWORD, "csrf_token": token}
-        assert client.post("/signin", data=form).status_code == 302
-        return client
+        return signed_in_client(app, username, PASSWORD)
 
     return _signed_in
 
 
 def csrf(client):
     """A CSRF token of the client's session."""
-    return TOKEN.search(client.get("/desk/").get_data(as_text=True)).group(1)
+    return csrf_of(client.get("/desk/").get_data(as_text=True))
 
 
 def case_row(app, number):

@@ -1,12 +1,11 @@
 """The oversight pages through the Flask test client: who may open them, CSRF, bad input, and the
 small service additions they rely on (the access record's period, provisional cases)."""
 
-import re
 from datetime import date, datetime, timedelta
 
 import pytest
 
-from tests.factories import bearer
+from tests.factories import bearer, csrf_of, signed_in_client
 from windowsvc import clock
 
 PASSWORD = "correct-horse-42"
@@ -21,22 +20,12 @@ def staff_accounts(app):
         staff.create("clerk", PASSWORD, "window", "综合窗口01-王芳")
 
 
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
 @pytest.fixture
 def signed_in(app, staff_accounts):
     """A test client signed in as the given username (through the form, with its CSRF token)."""
 
     def _signed_in(username="watch"):
-        client = app.test_client()
-        token = csrf_of(client.get("/signin").get_data(as_text=True))
-        response = client.post(
-            "/signin", data={"username": username, "password": PASSWORD, "csrf_token": token}
-        )
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return client
+        return signed_in_client(app, username, PASSWORD)
 
     return _signed_in
 

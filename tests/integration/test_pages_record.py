@@ -1,13 +1,20 @@
 """The case record page (/cases/<number>/record) through the Flask test client: who may open
 it, what it shows, that the read is recorded, and that a tampered event is named."""
 
-import re
 from datetime import date
 
 import pytest
 from sqlalchemy import select
 
-from tests.factories import PARALLEL, PARALLEL_REQUIRED, bearer, forge_event, intake_body, move_to
+from tests.factories import (
+    PARALLEL,
+    PARALLEL_REQUIRED,
+    bearer,
+    forge_event,
+    intake_body,
+    move_to,
+    signed_in_client,
+)
 from windowsvc.extensions import db
 from windowsvc.models import AccessRecord, Application, Event
 
@@ -35,14 +42,7 @@ def signed_in(app, staff_accounts):
     """A test client signed in as the given account through the sign-in form."""
 
     def _signed_in(username):
-        client = app.test_client()
-        form = client.get("/signin").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-        response = client.post(
-            "/signin", data={"username": username, "password": PASSWORD, "csrf_token": token}
-        )
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return client
+        return signed_in_client(app, username, PASSWORD)
 
     return _signed_in
 

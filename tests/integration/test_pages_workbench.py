@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import FOOD_REQUIRED, intake_body
+from tests.factories import FOOD_REQUIRED, csrf_of, intake_body, signed_in_client
 from windowsvc.rules import acceptance_number
 
 PASSWORD = "correct-horse-42"
@@ -28,22 +28,12 @@ def accounts(app):
             staff.create(username, PASSWORD, role, name, department)
 
 
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
 @pytest.fixture
 def pages(app, accounts):
     """A second test client for the pages, signed in as the given account."""
 
     def _as(username="clerk"):
-        browser = app.test_client()
-        token = csrf_of(browser.get("/signin").get_data(as_text=True))
-        signed = browser.post(
-            "/signin", data={"username": username, "password": PASSWORD, "csrf_token": token}
-        )
-        assert signed.status_code == 302
-        return browser
+        return signed_in_client(app, username, PASSWORD)
 
     return _as
 
