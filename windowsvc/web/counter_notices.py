@@ -10,13 +10,11 @@ import segno
 from flask import current_app, request
 
 from ..catalog.versions import item_of
-from ..db import write_transaction
 from ..rules.masking import mask_id_number
 from ..services.admin import catalog
 from ..services.cases import applications
 from ..services.cases.decisions import DEFAULT_RIGHTS_NOTICE
 from ..services.cases.records import events_of
-from ..services.oversight import access
 from ..workflows.lifecycle import LIFECYCLE
 from .counter_forms import APPLICANT_TYPES, ID_TYPE_LABELS, MODE_LABELS
 from .labels import DELIVERY_LABELS
@@ -68,10 +66,7 @@ class CaseNotice:
 
 def read_case(number: str, actor, purpose: str = "notice") -> CaseNotice:
     """The case's notice view; the read of its personal data is recorded (行为监控)."""
-    with write_transaction():
-        application = applications.find(number, actor)
-        access.note(application.id, actor, purpose)
-        return _view(application)
+    return _view(applications.read_for_staff(number, actor, purpose=purpose))
 
 
 def _view(application) -> CaseNotice:

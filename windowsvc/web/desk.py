@@ -12,13 +12,11 @@ from types import SimpleNamespace
 from flask import flash, g, redirect, render_template, request, url_for
 
 from ..catalog.versions import item_of
-from ..db import write_transaction
 from ..platform.errors import PreconditionFailed
 from ..platform.policy import allow
 from ..rules.masking import mask_applicant
 from ..rules.warnings import LEVEL_LABELS, LEVELS
 from ..services.cases import actions, applications
-from ..services.oversight import access
 from ..workflows import ActionNotAllowed, GuardViolation
 from ..workflows.lifecycle import EXTENSION_DAYS, LIFECYCLE
 from ..workflows.step import STEP
@@ -92,10 +90,8 @@ def case(number):
 def _case_page(number, form=None, errors=None, status=200):
     """The case page (the full case, personal data included: the read is recorded)."""
     actor = g.actor
-    with write_transaction():
-        application = applications.find(number, actor, to_act=True)
-        access.note(application.id, actor, "desk")
-        view = case_view(application)
+    application = applications.read_for_staff(number, actor, purpose="desk", to_act=True)
+    view = case_view(application)
     defaults = {"days": "", "reason": "", "approver": actor.name, "version": view.version}
     return render_template(
         "web/desk/case.html",

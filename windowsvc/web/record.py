@@ -6,10 +6,8 @@ steps, the notices and the rating.
 from flask import g, render_template
 from markupsafe import Markup
 
-from ..db import write_transaction
 from ..platform.policy import allow
 from ..services.cases import applications
-from ..services.oversight import access
 from ..workflows.lifecycle import LIFECYCLE
 from .diagram import lifecycle_svg
 from .guard import pages
@@ -26,9 +24,7 @@ PURPOSE = "record"
 def record(number):
     """全过程记录 — the case's lifecycle record; reading it is itself recorded (行为监控)."""
     actor = g.actor
-    with write_transaction(keep_loaded=True):
-        application = case_of(number, actor)
-        access.note(application.id, actor, PURPOSE)
+    application = read_case(number, actor)
     view = case_record(application)
     diagram = lifecycle_svg(
         LIFECYCLE,
@@ -44,11 +40,13 @@ def record(number):
     )
 
 
-def case_of(number: str, actor):
-    """The case, or the 404 page; 400 for a number with a wrong check character.
+def read_case(number: str, actor):
+    """The case, its read recorded; the 404 page, or 400 for a wrong check character.
 
     A supervisor reads here only the cases their department handles (a step of it): this page
     is the department's look at its own work, scoped like acting on the case, not the
     contract's read-any-case of the API.
     """
-    return applications.find(number, actor, to_act=actor.role == SUPERVISOR)
+    return applications.read_for_staff(
+        number, actor, purpose=PURPOSE, to_act=actor.role == SUPERVISOR
+    )

@@ -184,11 +184,15 @@ def listing(
     return list(db.session.scalars(one_page)), total
 
 
-def read_for_staff(number: str, actor: Actor) -> Application:
-    """The full case, personal data included: the read is recorded (行为监控)."""
+def read_for_staff(
+    number: str, actor: Actor, *, purpose: str = "detail", to_act: bool = False
+) -> Application:
+    """The full case, personal data included: the read is recorded (行为监控) with its
+    ``purpose``, and the case keeps what that transaction read. ``to_act``: scoped as for
+    acting on the case (a department's own look at its work), see ``find``."""
     with write_transaction(keep_loaded=True):
-        application = find(number, actor)
-        access.note(application.id, actor, "detail")
+        application = find(number, actor, to_act=to_act)
+        access.note(application.id, actor, purpose)
         return application
 
 
