@@ -536,6 +536,33 @@ class TestRecountUnderConcurrency:
             assert working_calendar().is_official(2027)  # the next transaction reads again
             assert adapters().calendar.revision == seen.revision
 
+    def test_the_stored_notices_are_read_once_per_revision_not_per_transaction(self, app):
+        """Revision 0 (no notice ever loaded) is installed like any other: later transactions
+        read the revision alone, not every stored day and year again."""
+        from sqlalchemy import event
+
+        from windowsvc.extensions import db
+        from windowsvc.services.calendar.working import working_calendar
+
+        statements = []
+
+        def note(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", note)
+            try:
+                first = working_calendar()
+                db.session.rollback()
+                del statements[:]
+                second = working_calendar()
+                db.session.rollback()
+            finally:
+                event.remove(db.engine, "before_cursor_execute", note)
+        assert second is first
+        read = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+        assert len(read) == 1 and "calendar_state" in read[0], statements
+
 
 class TestWhatTheRecountKeeps:
     def test_a_step_moved_before_pauses_were_counted_keeps_that_move(

@@ -41,8 +41,11 @@ def working_calendar():
     current = adapters().calendar
     if revision is not None and revision != current.revision:
         current = current.with_notices(*stored_notices(), revision)
-        # a thread on an older snapshot never puts an older calendar back for the others
-        if (adapters().calendar.revision or 0) < revision:
+        # a thread on an older snapshot never puts an older calendar back for the others (the
+        # first reader installs one whatever the revision: revision 0 is a revision too, and
+        # leaving None there read every stored notice again in every transaction)
+        installed = adapters().calendar.revision
+        if installed is None or installed < revision:
             adapters().calendar = current
     session.info[_CHECKED] = (session.get_transaction(), current)
     return current
