@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register(app)
     web.register(app)
     cli.register(app)
+    limiter_storage.check_in_views_only(app, limiter)
     return app
 
 

@@ -90,3 +90,52 @@ class TestConfigure:
         chosen = {"RATELIMIT_STORAGE_URI": "redis://r", "RATELIMIT_STORAGE_OPTIONS": {"db": 2}}
         configure(chosen)
         assert chosen["RATELIMIT_STORAGE_OPTIONS"] == {"db": 2}
+
+
+class TestChecksInViewsOnly:
+    """Flask-Limiter's before-request check is dropped only where no limit needs it."""
+
+    @staticmethod
+    def _app(**limiter_options):
+        from flask import Flask
+        from flask_limiter import Limiter
+        from flask_limiter.util import get_remote_address
+
+        app = Flask(__name__)
+        app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+        limiter = Limiter(key_func=get_remote_address, **limiter_options)
+        limiter.init_app(app)
+
+        @app.get("/free")
+        def free():
+            return "free"
+
+        @app.get("/guarded")
+        @limiter.limit("1 per minute")
+        def guarded():
+            return "guarded"
+
+        return app, limiter
+
+    def test_without_default_limits_the_check_goes_and_decorated_limits_still_hold(self):
+        from windowsvc.platform.limiter_storage import check_in_views_only
+
+        app, limiter = self._app(default_limits=[])
+        assert check_in_views_only(app, limiter)
+        assert limiter._check_request_limit not in app.before_request_funcs[None]
+        client = app.test_client()
+        assert [client.get("/guarded").status_code for _ in range(2)] == [200, 429]
+        assert [client.get("/free").status_code for _ in range(3)] == [200, 200, 200]
+
+    def test_a_default_limit_keeps_the_check(self):
+        from windowsvc.platform.limiter_storage import check_in_views_only
+
+        app, limiter = self._app(default_limits=["2 per minute"])
+        assert not check_in_views_only(app, limiter)
+        client = app.test_client()
+        assert [client.get("/free").status_code for _ in range(3)] == [200, 200, 429]
+
+    def test_the_service_checks_its_budgets_in_its_views_only(self, app):
+        from windowsvc.extensions import limiter
+
+        assert limiter._check_request_limit not in app.before_request_funcs[None]

@@ -80,3 +80,24 @@ def check_server(settings, workers: int) -> None:
         return
     log.error("refusing to start: %s", problem)
     raise UnsharedStorage(problem)
+
+
+def check_in_views_only(app, limiter) -> bool:
+    """Drop Flask-Limiter's before-request check when every limit is a view's decorator.
+
+    The decorated limits (the query-code budgets, the sign-in budget) are checked when their view
+    runs, whatever this does. The before-request check looks for default, application, blueprint
+    and meta limits; with none configured it finds nothing, at a cost on every request (a tenth
+    of ``/healthz``, measured in bench/profiles/). Called once the blueprints are registered;
+    True when the check was dropped, False when some limit needs it (it is kept).
+    """
+    manager = limiter.limit_manager
+    if (
+        manager.default_limits
+        or manager.application_limits
+        or any(manager._blueprint_limits.values())
+        or limiter._meta_limits
+    ):
+        return False
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    return True

@@ -29,6 +29,13 @@ class PageSessions(SecureCookieSessionInterface):
     def get_cookie_secure(self, app):
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
 
+    def open_session(self, app, request):
+        """Flask's, without building a signing serializer for a request that brings no cookie
+        (every API call): Flask makes one per request before it looks for the cookie."""
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
 
 class SignInRequired(Exception):
     """No valid staff session: the person is sent to the sign-in page."""
