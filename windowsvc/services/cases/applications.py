@@ -18,7 +18,7 @@ from ..calendar.working import due_after, provisional_note, working_calendar
 from ..oversight import access
 from . import clocks
 from .deeming import deemed_accepted, notice_limit
-from .lookup import parse_number
+from .lookup import BY_NUMBER, BY_NUMBER_FOR_UPDATE, parse_number
 from .records import Actor, events_of, record
 
 
@@ -29,12 +29,8 @@ def find(number: str, actor: Actor, *, for_update=False, to_act=False) -> Applic
     The number is normalised first, and one with a wrong check character is refused (400).
     """
     number = parse_number(number)
-    query = select(Application).where(Application.number == number)
-    if for_update:
-        # FOR NO KEY UPDATE: does not block the FOR KEY SHARE that inserting rows referencing
-        # the case takes (access records, events), which would deadlock with fetch-and-lock
-        query = query.with_for_update(of=Application, key_share=True)
-    application = db.session.scalar(query)
+    query = BY_NUMBER_FOR_UPDATE if for_update else BY_NUMBER
+    application = db.session.scalar(query, {"number": number})
     if application is None or not reaches(application, actor, to_act=to_act):
         raise NotFound(f"办件 {number} 不存在 (no application {number})")
     return application

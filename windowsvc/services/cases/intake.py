@@ -4,7 +4,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -22,6 +21,7 @@ from ...workflows.lifecycle import LIFECYCLE
 from ..admin import catalog
 from ..calendar.working import due_after
 from . import corrections, idempotency, steps
+from .lookup import BY_NUMBER
 from .records import Actor, record
 
 ON_THE_SPOT_CHANNELS = {"window"}
@@ -90,7 +90,7 @@ def submit(
 
 
 def _replayed(replay: idempotency.Replay) -> IntakeResult:
-    application = db.session.scalar(select(Application).where(Application.number == replay.number))
+    application = db.session.scalar(BY_NUMBER, {"number": replay.number})
     return IntakeResult(application, replay.query_code, True, replay.receipt)
 
 

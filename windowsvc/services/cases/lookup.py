@@ -1,7 +1,7 @@
 """Finding a case by its acceptance number: normalised and checked before any lookup, and for
 citizens only together with the query code (a leaf module: cases and ratings both use it)."""
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ...extensions import db
 from ...models import Application
@@ -9,6 +9,13 @@ from ...platform.context import setting
 from ...platform.errors import BadNumber, NotFound
 from ...rules import acceptance_number
 from ...security import query_code_matches
+
+# Built once: the hot paths (the citizen's lookup, every staff read) execute it with the number
+# bound, and SQLAlchemy neither builds the statement nor works out its cache key again.
+BY_NUMBER = select(Application).where(Application.number == bindparam("number"))
+# FOR NO KEY UPDATE: does not block the FOR KEY SHARE that inserting rows referencing the case
+# takes (access records, events), which would deadlock with fetch-and-lock
+BY_NUMBER_FOR_UPDATE = BY_NUMBER.with_for_update(of=Application, key_share=True)
 
 NOT_FOUND = "未查到办件: 请核对受理号和查询密码 (no application matches this number and code)"
 
@@ -24,7 +31,7 @@ def parse_number(text: str) -> str:
 def authenticate(number_text: str, query_code: str) -> Application:
     """The application matching number and code; the same NotFound for either being wrong."""
     number = parse_number(number_text)
-    application = db.session.scalar(select(Application).where(Application.number == number))
+    application = db.session.scalar(BY_NUMBER, {"number": number})
     if application is None or not query_code_matches(
         setting("SECRET_KEY"), number, query_code, application.query_code_hash
     ):
@@ -36,7 +43,7 @@ def find_proven(number_text: str) -> Application:
     """The application by number alone, for a visitor who proved its query code earlier (the
     caller holds that proof); the same NotFound as ``authenticate`` otherwise."""
     number = parse_number(number_text)
-    application = db.session.scalar(select(Application).where(Application.number == number))
+    application = db.session.scalar(BY_NUMBER, {"number": number})
     if application is None:
         raise NotFound(NOT_FOUND)
     return application

@@ -6,7 +6,7 @@ DEFAULT_RATING_DAYS set, the sweep gives a case nobody rated a default 满意, m
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ... import clock
@@ -69,9 +69,12 @@ def authenticated_for_update(number_text: str, query_code: str) -> Application:
     return application
 
 
+_RATING_OF = select(Rating).where(Rating.application_id == bindparam("application_id"))
+
+
 def rating_of(application: Application) -> Rating | None:
-    """The case's rating, if any."""
-    return db.session.scalar(select(Rating).where(Rating.application_id == application.id))
+    """The case's rating, if any (one statement, built once: the citizen's lookup asks it)."""
+    return db.session.scalar(_RATING_OF, {"application_id": application.id})
 
 
 def handling_departments(application: Application) -> list[str]:
