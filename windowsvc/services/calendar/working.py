@@ -19,6 +19,11 @@ from ...platform.errors import Invalid
 from ...rules.deadlines import EARLIEST, LATEST, Deadline, deadline, provisional_years
 
 _CHECKED = "windowsvc.calendar_checked_in"
+_REVISION = (
+    select(CalendarState.revision)
+    .where(CalendarState.id == 1)
+    .with_for_update(read=True, key_share=True)
+)
 
 
 def working_calendar():
@@ -33,11 +38,8 @@ def working_calendar():
     transaction = session.get_transaction()
     if checked is not None and transaction is not None and checked[0] is transaction:
         return checked[1]  # this transaction's calendar, whatever other threads install
-    revision = session.scalar(
-        select(CalendarState.revision)
-        .where(CalendarState.id == 1)
-        .with_for_update(read=True, key_share=True)
-    )
+    with session.no_autoflush:  # the calendar's row owes nothing to this session's changes
+        revision = session.scalar(_REVISION)
     current = adapters().calendar
     if revision is not None and revision != current.revision:
         current = current.with_notices(*stored_notices(), revision)

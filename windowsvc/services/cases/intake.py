@@ -222,6 +222,7 @@ def _create(actor, body, prepared) -> tuple[Application, str]:
         received_by_id=actor.id,
         version=1,
         updated_at=received_at,
+        steps=[],  # a new case has none: its stages add to a loaded collection, not a lazy read
     )
     db.session.add(application)
     db.session.flush()
