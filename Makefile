@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-dev
 PYTHON ?= python3
 export WINDOWSVC_DATABASE_URL ?= sqlite:///$(CURDIR)/var/windowsvc.db
 
-.PHONY: run test lint format openapi clean postgres-tools browser-tools redis-tools screenshots bench
+.PHONY: run test test-faults lint format openapi clean postgres-tools browser-tools redis-tools screenshots bench
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,14 @@ run: $(STAMP)
 	bash scripts/run-demo.sh
 
 test: $(STAMP) postgres-tools browser-tools redis-tools lint
-	pg_virtualenv -t -v 15 env WINDOWSVC_TEST_POSTGRES=required $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	pg_virtualenv -t -v 15 env WINDOWSVC_TEST_POSTGRES=required $(BIN)/pytest -q -p no:cacheprovider -m 'not faults' $(PYTEST_ARGS)
+
+# Database faults: restarts, and the failover of a PostgreSQL pair (primary killed under load,
+# standby promoted by scripts/pg-failover.sh), synchronous and asynchronous; the failover tests
+# take minutes, so `make test` leaves them out. -rP prints each test's measured figures.
+FAULT_TESTS := tests/integration/test_outage.py tests/e2e/test_database_restart.py tests/e2e/test_database_failover.py
+test-faults: $(STAMP) postgres-tools lint
+	pg_virtualenv -t -v 15 env WINDOWSVC_TEST_POSTGRES=required $(BIN)/pytest -q -p no:cacheprovider -rP $(FAULT_TESTS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

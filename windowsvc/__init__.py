@@ -14,7 +14,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .config import load_config
     from .db import install_engine_behaviour
     from .extensions import db, limiter, migrate
-    from .platform import limiter_storage, metrics, proxies
+    from .platform import limiter_storage, metrics, outage, proxies
     from .platform.context import Adapters
 
     app = BodyFlask(__name__)
@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     logs.configure(app.config["LOG_LEVEL"])
     proxies.install(app)  # the client's address for every per-client budget, API and pages
     db.init_app(app)
+    outage.install(app)  # after db.init_app: its teardown runs first
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     limiter_storage.configure(app.config)
     limiter.init_app(app)

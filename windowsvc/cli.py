@@ -220,6 +220,7 @@ def dispatch_command(once, interval):
     import time
 
     from .adapters.push import HttpDepartmentPush, HttpNotifier, LogNotifier
+    from .platform import outage
     from .services.queue import dispatch
 
     config = current_app.config
@@ -228,13 +229,20 @@ def dispatch_command(once, interval):
     pushers = {dep: HttpDepartmentPush(url) for dep, url in endpoints.items()}
     notifier_url = config["NOTIFIER_URL"]
     notifier = HttpNotifier(notifier_url) if notifier_url else LogNotifier(config["NOTICE_LOG"])
+
+    def one_round():
+        return dispatch.deliver_outbox({"notice": notifier}), dispatch.serve_push_departments(
+            pushers
+        )
+
+    if once:
+        sent, handled = one_round()
+        click.echo(f"sent {sent} messages, handled {handled} push tasks")
+        return
     while True:
-        sent = dispatch.deliver_outbox({"notice": notifier})
-        handled = dispatch.serve_push_departments(pushers)
-        if once:
-            click.echo(f"sent {sent} messages, handled {handled} push tasks")
-            return
-        if not (sent or handled):
+        # a database restart or failover is waited out, not a reason to exit
+        done = outage.survive("dispatch", one_round, pause=max(interval, 1.0))
+        if done is not None and not any(done):
             time.sleep(interval)
 
 
@@ -284,11 +292,16 @@ def sweep_command(every):
     ratings, checkpoint."""
     import time
 
-    from .platform import metrics
+    from .platform import metrics, outage
     from .services.admin import sweep
 
     while True:
-        report = sweep.run()
+        if every:  # a database restart or failover is waited out, not a reason to exit
+            report = outage.survive("sweep", sweep.run, pause=every)
+            if report is None:
+                continue
+        else:
+            report = sweep.run()
         click.echo(
             f"deemed accepted {len(report.deemed_accepted)}, terminated {len(report.terminated)}, "
             f"leases released {report.leases_released}, recounted {len(report.recounted)}, "

@@ -10,7 +10,7 @@ than ``MAX_CONTENT_LENGTH`` are refused with 413 whether or not they come with a
 import json
 import re
 
-from flask import Flask, Request
+from flask import Request
 from flask.json.provider import DefaultJSONProvider
 from webargs import core
 from webargs.flaskparser import FlaskParser
@@ -19,6 +19,7 @@ from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
 from ..platform.errors import Invalid
+from ..platform.outage import RetriedReads
 
 MAX_DEPTH = 64
 MAX_INTEGER_DIGITS = 20  # 2**64 has 20 digits: no id, count or duration of ours is longer
@@ -175,8 +176,9 @@ class BodyParser(FlaskParser):
         return req.get_json(force=True)
 
 
-class BodyFlask(Flask):
-    """Flask with this boundary for every request body."""
+class BodyFlask(RetriedReads):
+    """Flask with this boundary for every request body (and reads that outlive a lost database
+    connection: platform/outage.py)."""
 
     json_provider_class = BodyJSONProvider
     request_class = BodyRequest

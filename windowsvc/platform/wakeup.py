@@ -33,6 +33,12 @@ MAX_SLICE = 1.0
 SQLITE_POLL = 0.005
 SQLITE_IDLE_POLL = 0.05
 TRACE_ENV = "WINDOWSVC_WAKEUP_TRACE"
+LISTEN_KEEPALIVES = {
+    "keepalives": "1",
+    "keepalives_idle": "5",
+    "keepalives_interval": "2",
+    "keepalives_count": "3",
+}
 
 
 class Wakeup:
@@ -134,10 +140,10 @@ def _watch_sqlite(wakeup: Wakeup, engine, stop: threading.Event):
 def _watch_postgres(wakeup: Wakeup, engine, stop: threading.Event):
     import psycopg
 
-    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    args, kwargs = listen_connect_args(engine)
     while not stop.is_set():
         try:
-            with psycopg.connect(url, autocommit=True) as connection:
+            with psycopg.connect(*args, autocommit=True, **kwargs) as connection:
                 connection.execute(f"LISTEN {CHANNEL}")
                 while not stop.is_set():
                     for notice in connection.notifies(timeout=1.0):
@@ -147,6 +153,19 @@ def _watch_postgres(wakeup: Wakeup, engine, stop: threading.Event):
                 return
             log.exception("wakeup watcher: PostgreSQL connection lost, retrying")
             stop.wait(1)
+
+
+def listen_connect_args(engine) -> tuple[list, dict]:
+    """psycopg.connect's arguments for the engine's database, as the engine itself connects:
+    a multi-host URL (``?host=a:5432&host=b:5432&target_session_attrs=read-write``) reaches
+    the same primary, during and after a failover."""
+    args, kwargs = engine.dialect.create_connect_args(engine.url)
+    kwargs = {k: v for k, v in kwargs.items() if k != "context"}
+    # the connection only listens: without keepalives a server that vanished without closing
+    # it (a lost host) would leave it waiting for ever, and polls woken only by their timeouts
+    for name, value in LISTEN_KEEPALIVES.items():
+        kwargs.setdefault(name, value)
+    return list(args), kwargs
 
 
 WAKEUP = Wakeup()
