@@ -1,5 +1,6 @@
 """Item versions by id, cached per process: a loaded version never changes, so it is read once."""
 
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,7 +26,18 @@ class ItemVersion:
 
 def item_version(item_id: int) -> ItemVersion:
     """The item version with this id in the bound database."""
-    return _cached(db.engine.url.render_as_string(hide_password=False), item_id)
+    return _cached(_database_of(db.engine), item_id)
+
+
+_DATABASES = weakref.WeakKeyDictionary()  # engine → its URL as text
+
+
+def _database_of(engine) -> str:
+    """The engine's database URL, rendered once per engine (several item reads per request)."""
+    name = _DATABASES.get(engine)
+    if name is None:
+        name = _DATABASES[engine] = engine.url.render_as_string(hide_password=False)
+    return name
 
 
 def item_of(application) -> ItemVersion:
