@@ -63,8 +63,9 @@ class Result:
     measured: str
     target: str
     ratio: str
-    passed: bool | None  # None: informational, or skipped
+    passed: bool | None  # None: informational, reported only, or skipped
     note: str = ""
+    group: str = ""  # rows of a named group are printed after the others, under its name
 
 
 def percentile(values, fraction):
@@ -88,11 +89,19 @@ def scratch_dir(prefix):
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _secret_key(workdir: Path) -> str:
+    """One random key per scratch directory: query codes made in-process match on the server."""
+    path = workdir / "secret-key"
+    if not path.exists():
+        path.write_text(f"bench-{uuid.uuid4().hex}")
+    return path.read_text()
+
+
 def app_config(database_url: str, workdir: Path) -> dict:
     """The configuration every bench app and server uses (never the developer's ./var database)."""
     return {
         "DATABASE_URL": database_url,
-        "SECRET_KEY": f"bench-{uuid.uuid4().hex}",
+        "SECRET_KEY": _secret_key(workdir),
         "RATELIMIT_STORAGE_URI": "memory://",
         # one machine, no throttle measured: per-worker budgets are fine (limiter_storage)
         "RATELIMIT_MEMORY_ACKNOWLEDGED": "true",
@@ -161,6 +170,8 @@ class Server:
             }
         )
         self.env = env
+        self.command = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"]
+        self.ready_path = "/readyz"
         self.process = None
 
     def __enter__(self):
@@ -168,7 +179,7 @@ class Server:
 
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+                self.command,
                 cwd=REPO,
                 env=self.env,
                 stdout=log,
@@ -180,10 +191,10 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited early:\n{self.log_tail()}")
             try:
-                if requests.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                if requests.get(f"{self.url}{self.ready_path}", timeout=2).status_code == 200:
                     # both workers: a few more probes land on each of them
                     for _ in range(4):
-                        requests.get(f"{self.url}/readyz", timeout=2)
+                        requests.get(f"{self.url}{self.ready_path}", timeout=2)
                     return self
             except requests.RequestException:
                 pass
@@ -206,6 +217,23 @@ class Server:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)  # its own session: master and workers
             process.wait(timeout=STOP_SECONDS)
+
+    def worker_pids(self) -> list[int]:
+        """The server's worker processes (children of the gunicorn master), Linux /proc."""
+        if self.process is None:
+            return []
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+            if ppid == self.process.pid:
+                pids.append(int(entry))
+        return sorted(pids)
 
     def cpu_seconds(self) -> float | None:
         """CPU time (user + system) used so far by the server's processes (Linux /proc)."""
