@@ -140,10 +140,10 @@ class Harness:
         for thread in self.pollers:
             thread.join(HTTP_TIMEOUT)
 
-    def run(self, count, label) -> float:
+    def run(self, count, label, deadline_seconds=RUN_DEADLINE_SECONDS) -> float:
         """Run ``count`` lifecycles with the window threads; lifecycles per second."""
         state = {"submitted": 0, "delivered": 0}
-        deadline = time.monotonic() + RUN_DEADLINE_SECONDS
+        deadline = time.monotonic() + deadline_seconds
 
         def window():
             session = requests.Session()
@@ -194,7 +194,7 @@ class Harness:
         if state["delivered"] < count:
             raise Failed(
                 f"{label}: only {state['delivered']}/{count} lifecycles delivered within "
-                f"{RUN_DEADLINE_SECONDS} s; errors: {self.errors[:3]}"
+                f"{deadline_seconds} s; errors: {self.errors[:3]}"
             )
         return count / elapsed
 
