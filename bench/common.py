@@ -21,6 +21,7 @@ QUICK = os.environ.get("BENCH_QUICK", "").strip() not in ("", "0", "false", "no"
 HTTP_TIMEOUT = 30.0  # every request to the server: long polls wait at most 20 s
 STARTUP_SECONDS = 30
 STOP_SECONDS = 20
+POSTGRES = "postgres (report only)"  # the group of rows measured on PostgreSQL, not gated
 STOP_GRACE_SECONDS = 3  # then the server's process group is killed (its database is scratch)
 
 PARALLEL_ITEM = "330100-XK-ZJJ-0031"  # 建设工程竣工联合验收: stage 0 zjj|zrzy|xfjy, stage 1 zjj

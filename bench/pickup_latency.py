@@ -181,7 +181,7 @@ def run() -> list[Result]:
             f"(c) pickup latency p50, long poll over HTTP, SQLite, n={n}",
             f"{p50:.1f} ms",
             f"<= {TARGET_P50_MS:.0f} ms",
-            f"{p50 / TARGET_P50_MS:.2f}",
+            "-",
             p50 <= TARGET_P50_MS,
             note,
         ),
@@ -189,7 +189,7 @@ def run() -> list[Result]:
             f"(c) pickup latency p99, long poll over HTTP, SQLite, n={n}",
             f"{p99:.1f} ms",
             f"<= {TARGET_P99_MS:.0f} ms",
-            f"{p99 / TARGET_P99_MS:.2f}",
+            "-",
             p99 <= TARGET_P99_MS,
         ),
         Result(

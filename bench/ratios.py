@@ -20,6 +20,7 @@ import json
 
 from . import wrk
 from .common import (
+    POSTGRES,
     QUICK,
     Result,
     Server,
@@ -40,7 +41,6 @@ RUN_SECONDS = 3 if QUICK else 10
 STATUS_NUMBERS = 150 if QUICK else 400
 READ_ROWS = 10_000
 TARGETS = {"status": 0.5, "intake": 0.3, "healthz": 0.7}
-POSTGRES = "postgres (report only)"
 
 
 class BareServer(Server):
