@@ -8,7 +8,9 @@ backend, with the same SQLite settings (peers/bare.py), and are loaded with ``wr
   Idempotency-Key per request, accepted on the spot: three steps opened) against one committed
   insert of the same body (POST /rows);
 - GET /healthz against GET /hello.
-Every answer's status code is checked (wrk.py); a pair with more than 1% unexpected answers fails.
+The two take turns, a few rounds each after a warm-up, so that a change in the machine's load
+falls on both; a side's rate is its requests over its rounds' time. Every answer's status code
+is checked (wrk.py); a pair with more than 1% unexpected answers fails.
 
 The status lookup's throttle stays as configured: failed lookups are never made (every code is
 right), and the per-number ceiling (STATUS_LOOKUPS_PER_NUMBER, every lookup counted) is respected
@@ -36,9 +38,12 @@ from .peers import bare
 
 WORKERS, THREADS = 2, 4
 WARMUP_SECONDS = 1 if QUICK else 2
-RUN_SECONDS = 3 if QUICK else 10
+# the two sides take turns (windowsvc, bare, windowsvc, ...): a change in the load the other
+# processes on the machine put on the cores falls on both
+ROUNDS = 2 if QUICK else 3
+ROUND_SECONDS = 2 if QUICK else 5
 # applications to look up: at 2,000 lookups/s each is looked up < 60 times in a full run
-STATUS_NUMBERS = 150 if QUICK else 400
+STATUS_NUMBERS = 150 if QUICK else 600
 READ_ROWS = 10_000
 TARGETS = {"status": 0.5, "intake": 0.3, "healthz": 0.7}
 
@@ -132,15 +137,18 @@ def measure(backend, ours_url, bare_url, workdir):
     status_lookups = 0
     with Server(ours_url, workdir, WORKERS, THREADS) as ours, BareServer(bare_url, workdir) as peer:
         for name, our_load, peer_load in loads(token, codes, read_keys):
-            pair = []
-            for server, load, side in ((ours, our_load, "windowsvc"), (peer, peer_load, "bare")):
-                label = f"{backend}-{name}-{side}"
-                warm = wrk.run(server.url, load, WARMUP_SECONDS, workdir, f"{label}-warmup")
-                outcome = wrk.run(server.url, load, RUN_SECONDS, workdir, label)
-                if name == "status" and side == "windowsvc":
-                    status_lookups = warm.requests + outcome.requests
-                pair.append(outcome)
-            outcomes[name] = tuple(pair)
+            sides = ((ours, our_load, "windowsvc"), (peer, peer_load, "bare"))
+            rounds = {"windowsvc": [], "bare": []}
+            for server, load, side in sides:
+                label = f"{backend}-{name}-{side}-warmup"
+                rounds[side].append(wrk.run(server.url, load, WARMUP_SECONDS, workdir, label))
+            for n in range(ROUNDS):
+                for server, load, side in sides:
+                    label = f"{backend}-{name}-{side}-{n}"
+                    rounds[side].append(wrk.run(server.url, load, ROUND_SECONDS, workdir, label))
+            if name == "status":
+                status_lookups = sum(r.requests for r in rounds["windowsvc"])
+            outcomes[name] = tuple(wrk.Outcome.combined(rounds[s][1:]) for s in rounds)
         errors = ours.error_lines() + peer.error_lines()
     return outcomes, status_lookups / len(codes), errors
 
@@ -171,7 +179,7 @@ def rows(backend, outcomes, per_number, server_errors, group="") -> list[Result]
         results.append(
             Result(
                 f"(e) {TITLES[name]}, {backend}, gunicorn {WORKERS}x{THREADS}, wrk -t2 -c16 "
-                f"{RUN_SECONDS}s",
+                f"{ROUNDS}x{ROUND_SECONDS}s",
                 f"{ours.rate:,.0f} vs {peer.rate:,.0f} req/s",
                 f">= {target}" if not group else f"(>= {target})",
                 f"{ratio:.2f}",

@@ -168,6 +168,21 @@ class Outcome:
     def valid(self) -> bool:
         return self.requests > 0 and self.error_share <= MAX_ERROR_SHARE
 
+    @classmethod
+    def combined(cls, rounds) -> "Outcome":
+        """Several rounds as one: their requests over their time; the median p50, worst p99."""
+        rounds = list(rounds)
+        p50s = sorted(r.p50_ms for r in rounds)
+        return cls(
+            requests=sum(r.requests for r in rounds),
+            seconds=sum(r.seconds for r in rounds),
+            unexpected=sum(r.unexpected for r in rounds),
+            socket_errors=sum(r.socket_errors for r in rounds),
+            p50_ms=p50s[len(p50s) // 2],
+            p99_ms=max(r.p99_ms for r in rounds),
+            sample=next((r.sample for r in rounds if r.sample), ""),
+        )
+
     def describe(self) -> str:
         text = f"{self.requests} requests, p50 {self.p50_ms:.1f} ms, p99 {self.p99_ms:.1f} ms"
         if self.unexpected or self.socket_errors:
