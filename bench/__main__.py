@@ -49,7 +49,10 @@ def print_table(results):
     )
     for result in ordered:
         if result.note:
-            print(f"note: {result.benchmark.split(' ', 1)[0]} {result.note}")
+            label = result.benchmark.split(", ", 1)[0]
+            if result.group:
+                label += f" [{result.group.split(' ', 1)[0]}]"
+            print(f"note: {label}: {result.note}")
 
 
 def main(argv) -> int:

@@ -319,7 +319,16 @@ def postgres_database(server):
 def prepared_sqlite(workdir):
     """A migrated SQLite database with the demo catalog; its URL, a window token and the
     parallel item's department tokens (the engine is disposed: a server takes over)."""
-    url = f"sqlite:///{workdir / 'windowsvc.db'}"
+    return prepared(f"sqlite:///{workdir / 'windowsvc.db'}", workdir)
+
+
+def report_only(target: str, group: str) -> str:
+    """A target as shown in a report-only group: in parentheses."""
+    return f"({target})" if group and target != "-" else target
+
+
+def prepared(url, workdir):
+    """``prepared_sqlite`` on any database URL."""
     app = make_app(url, workdir)
     prepare_database(app)
     _, window_token = create_principal(app, "window", "综合窗口-基准")
@@ -331,3 +340,13 @@ def prepared_sqlite(workdir):
 
         db.engine.dispose()
     return url, window_token, tokens
+
+
+def on_postgres(title, measure) -> list:
+    """``measure(url, workdir)``'s rows on a scratch PostgreSQL database when PGHOST is set, else
+    one row saying it was skipped; either in the report-only group."""
+    server = postgres_server_url()
+    if server is None:
+        return [Result(title, "skipped", "-", "-", None, "PGHOST not set", POSTGRES)]
+    with scratch_dir("pg") as workdir, postgres_database(server) as url:
+        return measure(url, workdir)

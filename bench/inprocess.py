@@ -147,8 +147,7 @@ def run() -> list[Result]:
             f"windowsvc ran {statements:.0f} SQL statements (incl. BEGIN) per lifecycle",
         ),
         Result(
-            f"(b) in-process lifecycle / SQL floor (windowsvc's own SQL, raw sqlite3), "
-            f"n={LIFECYCLES}",
+            f"(b) in-process lifecycle / SQL floor (its own SQL via raw sqlite3), n={LIFECYCLES}",
             f"{ours_ms:.2f} vs {floor_ms:.2f} ms",
             f"<= {TARGET_RATIO:.0f}x",
             f"{ratio:.1f}x",
