@@ -21,8 +21,8 @@ QUICK = os.environ.get("BENCH_QUICK", "").strip() not in ("", "0", "false", "no"
 HTTP_TIMEOUT = 30.0  # every request to the server: long polls wait at most 20 s
 STARTUP_SECONDS = 30
 STOP_SECONDS = 20
-POSTGRES = "postgres (report only)"  # the group of rows measured on PostgreSQL, not gated
 STOP_GRACE_SECONDS = 3  # then the server's process group is killed (its database is scratch)
+POSTGRES = "postgres (report only)"  # the group of rows measured on PostgreSQL, not gated
 
 PARALLEL_ITEM = "330100-XK-ZJJ-0031"  # 建设工程竣工联合验收: stage 0 zjj|zrzy|xfjy, stage 1 zjj
 PARALLEL_DEPARTMENTS = ("zjj", "zrzy", "xfjy")
@@ -104,7 +104,8 @@ def app_config(database_url: str, workdir: Path) -> dict:
         "DATABASE_URL": database_url,
         "SECRET_KEY": _secret_key(workdir),
         "RATELIMIT_STORAGE_URI": "memory://",
-        # one machine, no throttle measured: per-worker budgets are fine (limiter_storage)
+        # per-worker budgets, as `make run` has them (limiter_storage); (e) keeps its status
+        # lookups within them rather than raising any limit
         "RATELIMIT_MEMORY_ACKNOWLEDGED": "true",
         "EVIDENCE_SOURCE": "none",
         "NOTICE_LOG": str(workdir / "notices.jsonl"),

@@ -170,7 +170,8 @@ def rows(backend, outcomes, per_number, server_errors, group="") -> list[Result]
         if name == "status":
             note += (
                 f"; {per_number:.0f} lookups per application (ceiling STATUS_LOOKUPS_PER_NUMBER"
-                " unchanged), all from one client address with correct codes"
+                " unchanged), all from one client address with correct codes; no limit raised,"
+                " the limiter counts in memory:// per worker (Redis round trips not measured)"
             )
         if not valid:
             note += f"; more than {wrk.MAX_ERROR_SHARE:.0%} unexpected answers: not a measurement"
