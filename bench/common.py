@@ -22,6 +22,7 @@ HTTP_TIMEOUT = 30.0  # every request to the server: long polls wait at most 20 s
 STARTUP_SECONDS = 30
 STOP_SECONDS = 20
 STOP_GRACE_SECONDS = 3  # then the server's process group is killed (its database is scratch)
+POSTGRES = "postgres (report only)"  # the group of rows measured on PostgreSQL, not gated
 
 PARALLEL_ITEM = "330100-XK-ZJJ-0031"  # 建设工程竣工联合验收: stage 0 zjj|zrzy|xfjy, stage 1 zjj
 PARALLEL_DEPARTMENTS = ("zjj", "zrzy", "xfjy")
@@ -63,8 +64,9 @@ class Result:
     measured: str
     target: str
     ratio: str
-    passed: bool | None  # None: informational, or skipped
+    passed: bool | None  # None: informational, reported only, or skipped
     note: str = ""
+    group: str = ""  # rows of a named group are printed after the others, under its name
 
 
 def percentile(values, fraction):
@@ -88,13 +90,22 @@ def scratch_dir(prefix):
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _secret_key(workdir: Path) -> str:
+    """One random key per scratch directory: query codes made in-process match on the server."""
+    path = workdir / "secret-key"
+    if not path.exists():
+        path.write_text(f"bench-{uuid.uuid4().hex}")
+    return path.read_text()
+
+
 def app_config(database_url: str, workdir: Path) -> dict:
     """The configuration every bench app and server uses (never the developer's ./var database)."""
     return {
         "DATABASE_URL": database_url,
-        "SECRET_KEY": f"bench-{uuid.uuid4().hex}",
+        "SECRET_KEY": _secret_key(workdir),
         "RATELIMIT_STORAGE_URI": "memory://",
-        # one machine, no throttle measured: per-worker budgets are fine (limiter_storage)
+        # per-worker budgets, as `make run` has them (limiter_storage); (e) keeps its status
+        # lookups within them rather than raising any limit
         "RATELIMIT_MEMORY_ACKNOWLEDGED": "true",
         "EVIDENCE_SOURCE": "none",
         "NOTICE_LOG": str(workdir / "notices.jsonl"),
@@ -161,6 +172,8 @@ class Server:
             }
         )
         self.env = env
+        self.command = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"]
+        self.ready_path = "/readyz"
         self.process = None
 
     def __enter__(self):
@@ -168,7 +181,7 @@ class Server:
 
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+                self.command,
                 cwd=REPO,
                 env=self.env,
                 stdout=log,
@@ -180,10 +193,10 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited early:\n{self.log_tail()}")
             try:
-                if requests.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                if requests.get(f"{self.url}{self.ready_path}", timeout=2).status_code == 200:
                     # both workers: a few more probes land on each of them
                     for _ in range(4):
-                        requests.get(f"{self.url}/readyz", timeout=2)
+                        requests.get(f"{self.url}{self.ready_path}", timeout=2)
                     return self
             except requests.RequestException:
                 pass
@@ -206,6 +219,23 @@ class Server:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)  # its own session: master and workers
             process.wait(timeout=STOP_SECONDS)
+
+    def worker_pids(self) -> list[int]:
+        """The server's worker processes (children of the gunicorn master), Linux /proc."""
+        if self.process is None:
+            return []
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+            if ppid == self.process.pid:
+                pids.append(int(entry))
+        return sorted(pids)
 
     def cpu_seconds(self) -> float | None:
         """CPU time (user + system) used so far by the server's processes (Linux /proc)."""
@@ -290,7 +320,16 @@ def postgres_database(server):
 def prepared_sqlite(workdir):
     """A migrated SQLite database with the demo catalog; its URL, a window token and the
     parallel item's department tokens (the engine is disposed: a server takes over)."""
-    url = f"sqlite:///{workdir / 'windowsvc.db'}"
+    return prepared(f"sqlite:///{workdir / 'windowsvc.db'}", workdir)
+
+
+def report_only(target: str, group: str) -> str:
+    """A target as shown in a report-only group: in parentheses."""
+    return f"({target})" if group and target != "-" else target
+
+
+def prepared(url, workdir):
+    """``prepared_sqlite`` on any database URL."""
     app = make_app(url, workdir)
     prepare_database(app)
     _, window_token = create_principal(app, "window", "综合窗口-基准")
@@ -302,3 +341,13 @@ def prepared_sqlite(workdir):
 
         db.engine.dispose()
     return url, window_token, tokens
+
+
+def on_postgres(title, measure) -> list:
+    """``measure(url, workdir)``'s rows on a scratch PostgreSQL database when PGHOST is set, else
+    one row saying it was skipped; either in the report-only group."""
+    server = postgres_server_url()
+    if server is None:
+        return [Result(title, "skipped", "-", "-", None, "PGHOST not set", POSTGRES)]
+    with scratch_dir("pg") as workdir, postgres_database(server) as url:
+        return measure(url, workdir)
