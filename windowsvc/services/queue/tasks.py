@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ... import clock
@@ -21,6 +21,20 @@ from ..cases.applications import lock as lock_application
 from ..cases.applications import touch
 from ..cases.records import Actor, record
 
+# Built once (every report on a task reads its step): the step with its case and the case's
+# steps, and the step locked; the id is bound per call.
+_WITH_CASE = (
+    select(Step)
+    .where(Step.id == bindparam("id"))
+    .options(joinedload(Step.application).joinedload(Application.steps))
+)
+_STEP_FOR_UPDATE = (
+    select(Step)
+    .where(Step.id == bindparam("id"))
+    .with_for_update(of=Step)
+    .execution_options(populate_existing=True)
+)
+
 
 def _load(task_id, actor: Actor, *, with_case=False) -> Step:
     """The step if it belongs to the actor's department; NotFound otherwise (no existence leak).
@@ -35,15 +49,7 @@ def _load(task_id, actor: Actor, *, with_case=False) -> Step:
     if not 0 < key < 2**31:
         raise NotFound(f"任务 {task_id} 不存在")
     if with_case:
-        step = (
-            db.session.scalars(
-                select(Step)
-                .where(Step.id == key)
-                .options(joinedload(Step.application).joinedload(Application.steps))
-            )
-            .unique()
-            .first()
-        )
+        step = db.session.scalars(_WITH_CASE, {"id": key}).unique().first()
     else:
         step = db.session.get(Step, key)
     if step is None or not may_reach(actor.role, actor.department, {step.department}):
@@ -60,12 +66,7 @@ def _locked_for_change(task_id, actor):
     application_id = step.application_id
     db.session.expire(step)
     application = lock_application(application_id)
-    step = db.session.scalar(
-        select(Step)
-        .where(Step.id == int(task_id))
-        .with_for_update(of=Step)
-        .execution_options(populate_existing=True)
-    )
+    step = db.session.scalar(_STEP_FOR_UPDATE, {"id": int(task_id)})
     return application, step
 
 
