@@ -5,7 +5,7 @@ import hashlib
 import json
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, insert, select
 
 from ... import clock, live_claims
 from ...extensions import db
@@ -34,9 +34,25 @@ class Replay(NamedTuple):
     receipt: Any
 
 
+_KEYS = IdempotencyKey.__table__
+# Built once, through Core: intake reads the key twice (before and under its claim) and writes
+# it once; no ORM object of a key is ever loaded, so none can be stale.
+_STORED = select(_KEYS.c.status, _KEYS.c.request_hash, _KEYS.c.response_body).where(
+    _KEYS.c.principal_id == bindparam("principal_id"), _KEYS.c.key == bindparam("key")
+)
+# a row not marked done was left by an attempt that never finished (before claims were live
+# locks, the claim was that row): it recorded nothing
+_DROP_UNFINISHED = delete(_KEYS).where(
+    _KEYS.c.principal_id == bindparam("principal_id"),
+    _KEYS.c.key == bindparam("key"),
+    _KEYS.c.status != "done",
+)
+_RECORD = insert(_KEYS)
+
+
 def stored_response(actor, key, request_hash) -> Replay | None:
     """What was recorded for the key, to replay; None when the key has not been used."""
-    row = db.session.get(IdempotencyKey, (actor.id, key), populate_existing=True)
+    row = db.session.connection().execute(_STORED, {"principal_id": actor.id, "key": key}).first()
     if row is None or row.status != "done":
         return None
     if row.request_hash != request_hash:
@@ -48,32 +64,26 @@ def stored_response(actor, key, request_hash) -> Replay | None:
 
 
 def remember(actor, key, request_hash, number: str, query_code: str, receipt) -> None:
-    """Record the key with the case's receipt, in the transaction that created the case."""
-    # a row not marked done was left by an attempt that never finished (before claims were live
-    # locks, the claim was that row): it recorded nothing
-    db.session.execute(
-        delete(IdempotencyKey).where(
-            IdempotencyKey.principal_id == actor.id,
-            IdempotencyKey.key == key,
-            IdempotencyKey.status != "done",
-        )
-    )
-    db.session.add(
-        IdempotencyKey(
-            principal_id=actor.id,
-            key=key,
-            request_hash=request_hash,
-            status="done",
-            response_status=201,
-            response_body={
+    """Record the key with the case's receipt, in the transaction that created the case; a key
+    recorded meanwhile fails here (IntegrityError), before the commit."""
+    connection = db.session.connection()
+    connection.execute(_DROP_UNFINISHED, {"principal_id": actor.id, "key": key})
+    connection.execute(
+        _RECORD,
+        {
+            "principal_id": actor.id,
+            "key": key,
+            "request_hash": request_hash,
+            "status": "done",
+            "response_status": 201,
+            "response_body": {
                 "number": number,
                 "query_code_sealed": seal_query_code(setting("SECRET_KEY"), number, query_code),
                 "receipt": receipt,
             },
-            created_at=clock.now(),
-        )
+            "created_at": clock.now(),
+        },
     )
-    db.session.flush()  # a key recorded meanwhile fails here, before the commit
 
 
 def _unsealed(stored: dict) -> Replay:
