@@ -12,9 +12,14 @@
 #
 # Environment:
 #   FENCE_COMMAND   required: a shell command that makes sure the old primary can no longer
-#                   accept writes (stop it, power its host off, cut it from the network) and
-#                   exits 0 only when it is sure. Without it two primaries could take writes
-#                   (split brain): the script refuses to promote when it is unset or fails.
+#                   accept writes, now and after a reboot or a service restart (stop it AND
+#                   mask its unit or put a standby.signal in its data directory, power its
+#                   host off until a person turns it on, cut it from the network), and exits 0
+#                   only when it is sure. It must be safe to run again. Without it two
+#                   primaries could take writes (split brain): the script refuses to promote
+#                   when it is unset or fails, and it fences even when the standby was
+#                   already promoted (by an earlier run or by hand).
+#   FENCE_TIMEOUT   seconds the fence may take before it counts as failed (default 60)
 #   FAILOVER_AFTER  watch: seconds of unanswered checks before the failover (default 10)
 #   CHECK_EVERY     watch: seconds between checks (default 1)
 #   PGBIN           directory of psql and pg_isready (default: from PATH)
@@ -35,18 +40,20 @@ promote() {
         say "standby unreachable: not promoting"
         return 2
     fi
-    if [[ $recovering == f ]]; then
-        say "the standby already accepts writes: nothing to do"
-        return 0
-    fi
     if [[ -z ${FENCE_COMMAND:-} ]]; then
         say "FENCE_COMMAND is not set: not promoting (two primaries would split the data)"
         return 2
     fi
+    # fenced first, whatever the standby says: promoted by an earlier run or by hand, it may
+    # still have an old primary beside it that a reboot would bring back as a primary
     say "fencing the old primary: $FENCE_COMMAND"
-    if ! bash -c "$FENCE_COMMAND"; then
-        say "fence command failed: not promoting"
+    if ! timeout "${FENCE_TIMEOUT:-60}" bash -c "$FENCE_COMMAND"; then
+        say "fence command failed or timed out: not promoting"
         return 2
+    fi
+    if [[ $recovering == f ]]; then
+        say "the standby already accepts writes: fenced, nothing else to do"
+        return 0
     fi
     say "standby received WAL up to $(query "$standby" -c 'SELECT pg_last_wal_receive_lsn()')"
     # Alone, the new primary has no standby to wait for: with synchronous_standby_names still
@@ -54,7 +61,9 @@ promote() {
     query "$standby" -c "ALTER SYSTEM SET synchronous_standby_names = ''" \
         -c 'SELECT pg_reload_conf()' >/dev/null
     if [[ $(query "$standby" -c 'SELECT pg_promote(true, 60)') != t ]]; then
-        say "pg_promote did not finish within 60 s"
+        say "pg_promote did not finish within 60 s; the standby was left with" \
+            "synchronous_standby_names = '' (ALTER SYSTEM RESET synchronous_standby_names" \
+            "undoes it if it stays a standby)"
         return 1
     fi
     if [[ $(query "$standby" -c 'SELECT pg_is_in_recovery()') != f ]]; then
@@ -92,5 +101,5 @@ watch() {
 case ${1:-} in
     promote) [[ $# -eq 2 ]] || { sed -n 6p "$0" >&2; exit 2; }; promote "$2" ;;
     watch) [[ $# -eq 3 ]] || { sed -n 7,8p "$0" >&2; exit 2; }; watch "$2" "$3" ;;
-    *) sed -n 2,23p "$0" >&2; exit 2 ;;
+    *) sed -n 2,28p "$0" >&2; exit 2 ;;
 esac
