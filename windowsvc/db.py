@@ -8,6 +8,7 @@ from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import UTC
 
+from flask import g, has_request_context
 from sqlalchemy import DateTime, event
 from sqlalchemy.types import TypeDecorator
 
@@ -136,6 +137,8 @@ def write_transaction(*, keep_loaded: bool = False):
     (no reload in a later transaction), for a read that is recorded in the same transaction
     (the access record says exactly what was shown).
     """
+    if has_request_context():
+        g.windowsvc_wrote = True  # a GET that writes is not run again (platform/outage.py)
     session = db.session()
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:

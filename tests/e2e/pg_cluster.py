@@ -8,7 +8,6 @@ refuses to run as root), in a temporary directory owned by it.
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import POSTGRES_REQUIRED
+from tests.e2e.conftest import _free_port
 
 BINDIRS = ("/usr/lib/postgresql/15/bin",)
 START_SECONDS = 60
@@ -49,12 +49,6 @@ def _as_server_user(command: list[str]) -> list[str]:
     if os.geteuid() != 0:
         return command
     return ["runuser", "-u", USER, "--", *command]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -6,6 +6,7 @@ import pytest
 from flask import jsonify
 from sqlalchemy import create_engine, text
 
+from windowsvc.db import write_transaction
 from windowsvc.extensions import db
 from windowsvc.platform.policy import PUBLIC, allow
 from windowsvc.platform.wakeup import listen_connect_args
@@ -38,7 +39,20 @@ def app(postgres_database):
         _terminate(postgres_database, pid)
         return jsonify(read=True)
 
+    @allow(PUBLIC)
+    def wrote_then_dropped():
+        """A read that records something (like a staff read's access record), then loses its
+        connection."""
+        app.calls.append("run")
+        with write_transaction():
+            db.session.execute(text("SELECT 1"))
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        _terminate(postgres_database, pid)
+        db.session.execute(text("SELECT 1")).scalar()
+        return jsonify(runs=len(app.calls))
+
     app.add_url_rule("/test/dropped-once", view_func=dropped_once, methods=["GET", "POST"])
+    app.add_url_rule("/test/wrote-then-dropped", view_func=wrote_then_dropped)
     app.add_url_rule("/test/dropped-after", view_func=dropped_after_answering)
     yield app
     with app.app_context():
@@ -64,6 +78,13 @@ def test_a_write_whose_connection_was_dropped_is_answered_503_and_not_run_again(
     assert response.status_code == 503, response.text
     assert response.mimetype == "application/problem+json"
     assert response.headers["Retry-After"] == "5"
+    assert response.json["type"] == "/problems/database-unavailable"
+    assert app.calls == ["run"]
+
+
+def test_a_read_that_began_writing_is_answered_503_and_not_run_again(app):
+    response = app.test_client().get("/test/wrote-then-dropped")
+    assert response.status_code == 503, response.text
     assert response.json["type"] == "/problems/database-unavailable"
     assert app.calls == ["run"]
 

@@ -135,6 +135,26 @@ class TestChecksInViewsOnly:
         client = app.test_client()
         assert [client.get("/free").status_code for _ in range(3)] == [200, 200, 429]
 
+    def test_in_memory_fallback_limits_keep_the_check(self):
+        from windowsvc.platform.limiter_storage import check_in_views_only
+
+        app, limiter = self._app(default_limits=[], in_memory_fallback=["5 per minute"])
+        assert not check_in_views_only(app, limiter)
+        assert limiter._check_request_limit in app.before_request_funcs[None]
+
+    def test_a_switched_off_limiter_is_left_alone(self):
+        from flask import Flask
+        from flask_limiter import Limiter
+        from flask_limiter.util import get_remote_address
+
+        from windowsvc.platform.limiter_storage import check_in_views_only
+
+        app = Flask(__name__)
+        app.config.update(RATELIMIT_ENABLED=False, RATELIMIT_STORAGE_URI="memory://")
+        limiter = Limiter(key_func=get_remote_address)
+        limiter.init_app(app)
+        assert not check_in_views_only(app, limiter)  # and no ValueError: nothing registered
+
     def test_the_service_checks_its_budgets_in_its_views_only(self, app):
         from windowsvc.extensions import limiter
 

@@ -4,11 +4,10 @@ import logging
 
 from flask import Response, current_app, json, make_response, request
 from marshmallow import ValidationError
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from ..platform.errors import ServiceError
+from ..platform.outage import UNAVAILABLE
 from ..workflows import ActionNotAllowed, GuardViolation
 from ..workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
 from .auth import current_actor
@@ -134,9 +133,6 @@ def register(app):
     def _http(error: HTTPException):
         return from_http_exception(error)
 
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(InterfaceError)
-    @app.errorhandler(PoolTimeout)
     def _database_unreachable(error: Exception):
         log.error("database unavailable on %s %s: %s", request.method, request.path, error)
         return problem(
@@ -146,6 +142,9 @@ def register(app):
             "/problems/database-unavailable",
             {"Retry-After": str(DATABASE_RETRY_SECONDS)},
         )
+
+    for unavailable in UNAVAILABLE:  # a lost, refused or exhausted database connection
+        app.register_error_handler(unavailable, _database_unreachable)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

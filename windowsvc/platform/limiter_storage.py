@@ -89,15 +89,22 @@ def check_in_views_only(app, limiter) -> bool:
     runs, whatever this does. The before-request check looks for default, application, blueprint
     and meta limits; with none configured it finds nothing, at a cost on every request (a tenth
     of ``/healthz``, measured in bench/profiles/). Called once the blueprints are registered;
-    True when the check was dropped, False when some limit needs it (it is kept).
+    True when the check was dropped, False when some limit needs it (it is kept) or the limiter
+    is switched off. It reads Flask-Limiter's private names, hence the pinned 4.1 in
+    pyproject.toml (its tests below fail if they move).
     """
+    checks = app.before_request_funcs.get(None, [])
+    if not limiter.enabled or limiter._check_request_limit not in checks:
+        return False  # RATELIMIT_ENABLED=false: Flask-Limiter registered nothing
     manager = limiter.limit_manager
     if (
         manager.default_limits
         or manager.application_limits
         or any(manager._blueprint_limits.values())
         or limiter._meta_limits
+        # RATELIMIT_IN_MEMORY_FALLBACK: limits for every route while the store is down
+        or limiter._in_memory_fallback
     ):
         return False
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    checks.remove(limiter._check_request_limit)
     return True

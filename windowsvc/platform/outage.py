@@ -3,7 +3,8 @@
 - A request that cannot reach the database is answered 503 problem+json with Retry-After
   (api/problems.py); a write is never retried here: the client retries it, with the same
   Idempotency-Key for an intake, which replays or creates exactly once.
-- A read (GET, HEAD) whose connection broke under it is run once more on a fresh connection:
+- A read (GET, HEAD) that has not begun writing and whose connection broke under it is run
+  once more on a fresh connection (a staff read that records its access is answered 503):
   the pool has already discarded its connections to the old server (a restarted one, or the
   old primary after a failover), so the second attempt either succeeds or fails at once.
 - A request whose connection died after its answer was made still gets that answer: closing
@@ -16,7 +17,7 @@ import logging
 import time
 from contextlib import suppress
 
-from flask import Flask, request
+from flask import Flask, g, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -43,7 +44,9 @@ class RetriedReads(Flask):
         try:
             return super().dispatch_request()
         except DBAPIError as error:
-            if not connection_lost(error):
+            # a GET that began writing (the access record of a staff read) may have committed
+            # before its connection was lost: run again, it would write twice
+            if not connection_lost(error) or g.get("windowsvc_wrote"):
                 raise
             db.session.rollback()  # forget the dead connection's transaction
             log.warning(
