@@ -263,3 +263,17 @@ def undelivered(cluster) -> int:
             "windowsvc",
         )
     )
+
+
+DRAIN_SECONDS = 20.0
+
+
+def assert_kept_working(background, cluster, log_path) -> None:
+    """After the outage: the dispatcher and the sweep still run, the outbox drains, and no
+    request met an unhandled error."""
+    assert not background.dead(), background.dead()
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while undelivered(cluster) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert undelivered(cluster) == 0, "the dispatcher stopped delivering the outbox"
+    assert "unhandled error" not in log_path.read_text(errors="replace")
