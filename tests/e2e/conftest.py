@@ -146,7 +146,13 @@ def _wait_until_healthy(server: LiveServer, seconds: float = STARTUP_SECONDS) ->
     pytest.fail(f"gunicorn not healthy within {seconds} s\n{server.log_tail()}")
 
 
-def _run_server(backend: str, database_url: str, workdir: Path, extra_env: dict | None = None):
+def _run_server(
+    backend: str,
+    database_url: str,
+    workdir: Path,
+    extra_env: dict | None = None,
+    startup_seconds: float = STARTUP_SECONDS,
+):
     """Prepare the database, start gunicorn, yield the LiveServer, then stop it."""
     port = _free_port()
     env = {**_server_env(database_url, port), **(extra_env or {})}
@@ -156,7 +162,7 @@ def _run_server(backend: str, database_url: str, workdir: Path, extra_env: dict 
         server = LiveServer(
             f"http://127.0.0.1:{port}", tokens, backend, log_path, process, database_url, env
         )
-        _wait_until_healthy(server)
+        _wait_until_healthy(server, startup_seconds)
         yield server
 
 

@@ -16,19 +16,12 @@ import shlex
 import statistics
 import subprocess
 import time
+from contextlib import contextmanager
 
 import pytest
 
 from tests.e2e import pg_cluster
-from tests.e2e.conftest import (
-    REPO,
-    LiveServer,
-    _free_port,
-    _gunicorn,
-    _prepare_database,
-    _server_env,
-    _wait_until_healthy,
-)
+from tests.e2e.conftest import REPO, _run_server
 from tests.e2e.db_load import Background, Load, assert_kept_working, stored_cases
 
 pytestmark = [pytest.mark.postgres, pytest.mark.faults]
@@ -106,18 +99,15 @@ def test_killing_the_primary_under_load_fails_over_to_the_standby(replication, t
             time.sleep(0.1)
         latency = {mode: commit_latency_ms(primary, mode) for mode in ("on", "local")}
 
-        port = _free_port()
-        env = _server_env(pair_url(primary, standby), port)
-        env["WINDOWSVC_NOTICE_LOG"] = str(tmp_path / "notices.jsonl")
-        tokens = _prepare_database(env)
-        log_path = tmp_path / "gunicorn.log"
-        background = Background(env, tmp_path)
-        dog = watchdog(primary, standby, tmp_path / "watchdog.log")
-        try:
-            with _gunicorn(env, port, log_path) as process:
-                url = f"http://127.0.0.1:{port}"
-                server = LiveServer(url, tokens, "postgres", log_path, process, "", env)
-                _wait_until_healthy(server, STARTUP_SECONDS)
+        notices = {"WINDOWSVC_NOTICE_LOG": str(tmp_path / "notices.jsonl")}
+        run = contextmanager(_run_server)
+        with run(
+            "postgres", pair_url(primary, standby), tmp_path, notices, STARTUP_SECONDS
+        ) as server:
+            url, tokens, log_path = server.url, server.tokens, server.log_path
+            background = Background(server.env, tmp_path)
+            dog = watchdog(primary, standby, tmp_path / "watchdog.log")
+            try:
                 load = Load([url], tokens["window"]).start()
                 try:
                     time.sleep(1.0)  # the first requests warm the workers up
@@ -167,8 +157,8 @@ def test_killing_the_primary_under_load_fails_over_to_the_standby(replication, t
                 assert set(keys) == set(tally.acknowledged) - set(lost), diagnostics
 
                 assert_kept_working(background, standby, log_path)
-        finally:
-            background.stop()
-            if dog.poll() is None:
-                dog.terminate()
-                dog.wait(10)
+            finally:
+                background.stop()
+                if dog.poll() is None:
+                    dog.terminate()
+                    dog.wait(10)

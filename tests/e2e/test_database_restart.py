@@ -7,18 +7,12 @@ The cluster is the test's own (initdb on a free port), so restarting it touches 
 """
 
 import time
+from contextlib import contextmanager
 
 import pytest
 
 from tests.e2e import pg_cluster
-from tests.e2e.conftest import (
-    LiveServer,
-    _free_port,
-    _gunicorn,
-    _prepare_database,
-    _server_env,
-    _wait_until_healthy,
-)
+from tests.e2e.conftest import _run_server
 from tests.e2e.db_load import Background, Load, assert_kept_working, stored_cases
 
 pytestmark = pytest.mark.postgres
@@ -38,17 +32,12 @@ def test_the_app_rides_through_postgresql_restarts(tmp_path):
     with pg_cluster.workspace() as space:
         cluster = space.primary()
         cluster.sql("CREATE DATABASE windowsvc")
-        port = _free_port()
-        env = _server_env(database_url(cluster), port)
-        env["WINDOWSVC_NOTICE_LOG"] = str(tmp_path / "notices.jsonl")
-        tokens = _prepare_database(env)
-        log_path = tmp_path / "gunicorn.log"
-        background = Background(env, tmp_path)
-        try:
-            with _gunicorn(env, port, log_path) as process:
-                url = f"http://127.0.0.1:{port}"
-                server = LiveServer(url, tokens, "postgres", log_path, process, "", env)
-                _wait_until_healthy(server, STARTUP_SECONDS)
+        notices = {"WINDOWSVC_NOTICE_LOG": str(tmp_path / "notices.jsonl")}
+        run = contextmanager(_run_server)
+        with run("postgres", database_url(cluster), tmp_path, notices, STARTUP_SECONDS) as server:
+            url, tokens, log_path = server.url, server.tokens, server.log_path
+            background = Background(server.env, tmp_path)
+            try:
                 load = Load([url], tokens["window"]).start()
                 report = {}
                 try:
@@ -79,8 +68,8 @@ def test_the_app_rides_through_postgresql_restarts(tmp_path):
                 )
 
                 assert_kept_working(background, cluster, log_path)
-        finally:
-            background.stop()
+            finally:
+                background.stop()
 
 
 def restart_under_load(cluster, load: Load, background: Background, mode: str) -> dict:
