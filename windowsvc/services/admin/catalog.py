@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ... import catalog
 from ...catalog.versions import item_version
@@ -92,14 +92,18 @@ def _store(document, definition, report):
     report.added.append(label)
 
 
+# built once (intake and every item lookup run it with the code bound)
+_LATEST_ID = (
+    select(CatalogItem.id)
+    .where(CatalogItem.code == bindparam("code"))
+    .order_by(CatalogItem.version.desc())
+    .limit(1)
+)
+
+
 def latest(code: str):
     """The newest version of an item (an ItemVersion), or None."""
-    item_id = db.session.scalar(
-        select(CatalogItem.id)
-        .where(CatalogItem.code == code)
-        .order_by(CatalogItem.version.desc())
-        .limit(1)
-    )
+    item_id = db.session.scalar(_LATEST_ID, {"code": code})
     return None if item_id is None else item_version(item_id)
 
 

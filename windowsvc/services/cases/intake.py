@@ -4,8 +4,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ... import clock
 from ...adapters.evidence import EvidenceUnavailable
@@ -25,6 +27,7 @@ from .lookup import BY_NUMBER
 from .records import Actor, record
 
 ON_THE_SPOT_CHANNELS = {"window"}
+_INSERT_APPLICATION = insert(Application).returning(Application)
 
 
 @dataclass(frozen=True)
@@ -198,7 +201,7 @@ def _create(actor, body, prepared) -> tuple[Application, str]:
         {"code": m["code"], "name": by_code[m["code"]]["name"], "source": "applicant"}
         for m in body.get("materials", [])
     ]
-    application = Application(
+    values = dict(
         number=number,
         query_code_hash=query_code_hash(setting("SECRET_KEY"), number, query_code),
         item_id=prepared.item.id,
@@ -222,10 +225,12 @@ def _create(actor, body, prepared) -> tuple[Application, str]:
         received_by_id=actor.id,
         version=1,
         updated_at=received_at,
-        steps=[],  # a new case has none: its stages add to a loaded collection, not a lazy read
     )
-    db.session.add(application)
-    db.session.flush()
+    # one INSERT ... RETURNING through the ORM: the case comes back persistent, with its id,
+    # and what the use case changes afterwards is written by one UPDATE when it flushes
+    application = db.session.scalars(_INSERT_APPLICATION, [values]).one()
+    # a new case has no steps: its stages add to a loaded collection, not to a lazy read
+    set_committed_value(application, "steps", [])
     record(
         application,
         "application.received",
@@ -252,25 +257,42 @@ def _create(actor, body, prepared) -> tuple[Application, str]:
     return application, query_code
 
 
-def _next_sequence(region, desk_date, channel):
-    """The next sequence number for region, date and channel: atomic, unique under concurrency."""
-    values = {
-        "region_code": region,
-        "desk_date": f"{desk_date:%Y%m%d}",
-        "channel_digit": acceptance_number.CHANNEL_DIGITS[channel],
-        "last_value": 1,
-    }
-    dialect = postgresql if is_postgres() else sqlite
-    statement = (
+def _sequence_statement(dialect):
+    """INSERT ... ON CONFLICT DO UPDATE ... RETURNING the sequence's new value (bound values)."""
+    return (
         dialect.insert(NumberSequence)
-        .values(**values)
+        .values(
+            region_code=bindparam("region_code"),
+            desk_date=bindparam("desk_date"),
+            channel_digit=bindparam("channel_digit"),
+            last_value=1,
+        )
         .on_conflict_do_update(
             index_elements=["region_code", "desk_date", "channel_digit"],
             set_={"last_value": NumberSequence.last_value + 1},
         )
         .returning(NumberSequence.last_value)
     )
-    value = db.session.execute(statement).scalar_one()
+
+
+# built once per dialect (both speak ON CONFLICT): intake binds the values
+_NEXT_SEQUENCE = {
+    "postgresql": _sequence_statement(postgresql),
+    "sqlite": _sequence_statement(sqlite),
+}
+
+
+def _next_sequence(region, desk_date, channel):
+    """The next sequence number for region, date and channel: atomic, unique under concurrency."""
+    statement = _NEXT_SEQUENCE["postgresql" if is_postgres() else "sqlite"]
+    value = db.session.connection().execute(
+        statement,
+        {
+            "region_code": region,
+            "desk_date": f"{desk_date:%Y%m%d}",
+            "channel_digit": acceptance_number.CHANNEL_DIGITS[channel],
+        },
+    ).scalar_one()
     if value > acceptance_number.MAX_SEQUENCE:
         raise Unavailable("今日该渠道受理号已用尽 (daily sequence exhausted)")
     return value

@@ -3,6 +3,9 @@
 Every function runs inside the caller's transaction, with the application row already locked.
 """
 
+from sqlalchemy import insert
+from sqlalchemy.orm.attributes import set_committed_value
+
 from ... import clock
 from ...catalog.versions import item_of
 from ...extensions import db
@@ -16,6 +19,9 @@ from .applications import accept_now
 from .records import SYSTEM, Actor, record
 
 INSTANT_PRIORITY, NORMAL_PRIORITY = 80, 50
+# built once; the rows come back as persistent Step objects in the order they were given
+_INSERT_STEPS = insert(Step).returning(Step, sort_by_parameter_order=True)
+_NO_AUTOFLUSH = {"autoflush": False}
 
 
 def stages_of(application: Application) -> list[list[dict]]:
@@ -41,33 +47,43 @@ def start_processing(application: Application, by: Actor = SYSTEM) -> None:
 
 
 def open_stage(application: Application, index: int) -> list[Step]:
-    """Create the step rows of stage ``index``: one task per department step, fetchable now."""
+    """Create the step rows of stage ``index``: one task per department step, fetchable now.
+
+    The rows go in as one ORM INSERT ... RETURNING (no unit of work: the steps are new rows whose
+    ids the stage's event names), without flushing the case's own pending changes first: those
+    are written once, when the use case's transaction flushes them.
+    """
     now = clock.now()
     today = clock.today()
     priority = INSTANT_PRIORITY if item_of(application).instant else NORMAL_PRIORITY
-    created = []
+    existing = application.steps  # read before the insert, which it would otherwise include
+    rows = []
     for spec in stages_of(application)[index]:
         due = due_after(today, spec["days"])
-        step = Step(
-            application=application,
-            stage=index,
-            code=spec["code"],
-            name=spec["name"],
-            department=spec["department"],
-            topic=spec["topic"],
-            member_item=spec.get("item"),
-            days=spec["days"],
-            state=STEP.initial,
-            priority=priority,
-            due_date=due.date,
-            due_date_provisional=due.provisional,
-            available_at=now,
-            attempt=0,
-            opened_at=now,
+        rows.append(
+            {
+                "application_id": application.id,
+                "stage": index,
+                "code": spec["code"],
+                "name": spec["name"],
+                "department": spec["department"],
+                "topic": spec["topic"],
+                "member_item": spec.get("item"),
+                "days": spec["days"],
+                "state": STEP.initial,
+                "priority": priority,
+                "due_date": due.date,
+                "due_date_provisional": due.provisional,
+                "available_at": now,
+                "attempt": 0,
+                "opened_at": now,
+            }
         )
-        db.session.add(step)
-        created.append(step)
-    db.session.flush()
+    created = list(db.session.scalars(_INSERT_STEPS, rows, execution_options=_NO_AUTOFLUSH))
+    for step in created:
+        set_committed_value(step, "application", application)
+    # the case's collection, as if read back: no lazy load and nothing for the flush to do
+    set_committed_value(application, "steps", [*existing, *created])
     for department in {s.department for s in created}:
         announce(department)
     record(
