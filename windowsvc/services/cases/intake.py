@@ -285,14 +285,18 @@ _NEXT_SEQUENCE = {
 def _next_sequence(region, desk_date, channel):
     """The next sequence number for region, date and channel: atomic, unique under concurrency."""
     statement = _NEXT_SEQUENCE["postgresql" if is_postgres() else "sqlite"]
-    value = db.session.connection().execute(
-        statement,
-        {
-            "region_code": region,
-            "desk_date": f"{desk_date:%Y%m%d}",
-            "channel_digit": acceptance_number.CHANNEL_DIGITS[channel],
-        },
-    ).scalar_one()
+    value = (
+        db.session.connection()
+        .execute(
+            statement,
+            {
+                "region_code": region,
+                "desk_date": f"{desk_date:%Y%m%d}",
+                "channel_digit": acceptance_number.CHANNEL_DIGITS[channel],
+            },
+        )
+        .scalar_one()
+    )
     if value > acceptance_number.MAX_SEQUENCE:
         raise Unavailable("今日该渠道受理号已用尽 (daily sequence exhausted)")
     return value
