@@ -197,6 +197,23 @@ class TestLoadingTheNotice:
             False,
         )
 
+    def test_the_same_day_counted_again_after_the_notice_is_not_the_remembered_date(
+        self, client, tokens, submit, december
+    ):
+        """Deadlines counted once per calendar snapshot are not reused once a notice is loaded:
+        the same item accepted the same day before and after it gets two different limits."""
+        before = submit().json
+        assert (before["legal_due_date"], before["legal_due_date_provisional"]) == (
+            "2027-01-04",
+            True,
+        )
+        load_2027(client, tokens)
+        after = submit().json
+        assert (after["legal_due_date"], after["legal_due_date_provisional"]) == (
+            "2027-01-05",
+            False,
+        )
+
     def test_the_cli_loads_a_notice_file_and_says_what_changed(
         self, app, client, tokens, submit, december, tmp_path
     ):

@@ -8,6 +8,7 @@ revision, and every provisional deadline is counted again in the same transactio
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import delete, select
 
@@ -60,9 +61,30 @@ def stored_notices() -> tuple[dict[date, bool], set[int]]:
     return days, years
 
 
+# Deadlines already counted, per calendar snapshot: a snapshot never changes (a notice makes a
+# new one, with a new revision), so neither does what it answers. Every case of an item received
+# on one day gets the same due dates; counting them once per snapshot takes a day-by-day walk out
+# of intake's write transaction. Bounded: cleared when full.
+_DEADLINES: "WeakKeyDictionary[object, dict[tuple[date, int], Deadline]]" = WeakKeyDictionary()
+DEADLINES_KEPT = 4096
+
+
 def due_after(start: date, working_days: int) -> Deadline:
     """The date a limit of ``working_days`` ends, counted from the day after ``start``."""
-    return deadline(start, working_days, working_calendar())
+    calendar = working_calendar()
+    try:
+        counted = _DEADLINES.get(calendar)
+        if counted is None:
+            counted = _DEADLINES.setdefault(calendar, {})
+    except TypeError:  # a calendar that cannot be weakly referenced (a test's stand-in)
+        return deadline(start, working_days, calendar)
+    key = (start, working_days)
+    due = counted.get(key)
+    if due is None:
+        if len(counted) >= DEADLINES_KEPT:
+            counted.clear()
+        due = counted[key] = deadline(start, working_days, calendar)
+    return due
 
 
 def provisional_note(first: date | None, last: date | None) -> str | None:
