@@ -155,6 +155,17 @@ def run() -> list[Result]:
             floor_note,
         ),
         Result(
+            f"(b) the same SQL through SQLAlchemy's engine / SQL floor (informational), "
+            f"n={LIFECYCLES}",
+            f"{floor.engine_ms_per_lifecycle:.2f} vs {floor_ms:.2f} ms",
+            "-",
+            f"{floor.engine_ms_per_lifecycle / floor_ms:.1f}x",
+            None,
+            "the floor's statements replayed through Connection.exec_driver_sql (pool, execution"
+            " context, cursor results; no compilation, no ORM): the thinnest use of the stack"
+            " windowsvc is built on, above bare sqlite3 (replay checked: same rows)",
+        ),
+        Result(
             f"(b) SpiffWorkflow 3.2 + SQLite per step, in memory (informational), n={LIFECYCLES}",
             f"{1000 / peer_rate:.2f} ms ({peer_rate:.1f}/s)",
             "-",

@@ -12,6 +12,11 @@ replay left the same tables behind.
 What the replay costs is what SQLite itself needs for these statements (parse from its statement
 cache, plan, b-tree work, WAL writes at commit) plus the thinnest Python loop calling sqlite3: a
 floor for the engine's per-lifecycle cost on this database, whatever the Python above it does.
+
+For reference, the same sequence is also replayed on another copy through SQLAlchemy's engine
+(``Connection.exec_driver_sql``: pooled connections, execution context, cursor results, but no
+statement compilation, no ORM): what the thinnest use of the stack windowsvc is built on costs
+above bare sqlite3 for the same SQL. It is checked to leave the same tables too.
 """
 
 import hashlib
@@ -60,6 +65,7 @@ class Floor:
     pings: int
     connections: int  # distinct DBAPI connections the statements ran on
     capture_seconds: float  # the recorded windowsvc run (listeners attached, not a benchmark)
+    engine_seconds: float  # the same replay through SQLAlchemy's engine (exec_driver_sql)
     rows: dict  # table -> row count after the replay (identical to windowsvc's)
     last_event_hash: str
 
@@ -70,6 +76,10 @@ class Floor:
     @property
     def ms_per_lifecycle(self) -> float:
         return 1000 * self.seconds / self.lifecycles
+
+    @property
+    def engine_ms_per_lifecycle(self) -> float:
+        return 1000 * self.engine_seconds / self.lifecycles
 
     def per_lifecycle(self, total: int) -> float:
         return total / self.lifecycles
@@ -237,6 +247,35 @@ def _replay(path: Path, recorder: _Recorder) -> float:
             connection.close()
 
 
+def _replay_through_engine(path: Path, recorder: _Recorder) -> float:
+    """The same sequence through SQLAlchemy's engine on ``path``; seconds in the loop alone."""
+    from sqlalchemy import create_engine, event
+
+    engine = create_engine(f"sqlite:///{path}", isolation_level="AUTOCOMMIT")
+
+    @event.listens_for(engine, "connect")
+    def _set_up(dbapi_connection, _record):
+        for pragma in PRAGMAS:
+            dbapi_connection.execute(pragma).fetchall()
+
+    connections = [engine.connect() for _ in range(recorder.connections)]
+    program = [(connections[index], sql, params, many) for index, sql, params, many in recorder.ops]
+    try:
+        started = time.perf_counter()
+        for connection, sql, params, many in program:
+            if many:
+                connection.exec_driver_sql(sql, list(params))
+            else:
+                result = connection.exec_driver_sql(sql, params)
+                if result.returns_rows:
+                    result.fetchall()
+        return time.perf_counter() - started
+    finally:
+        for connection in connections:
+            connection.close()
+        engine.dispose()
+
+
 def measure(app, database: Path, run_one: Callable[[int], None], count: int) -> Floor:
     """Record ``count`` lifecycles of ``run_one`` on ``app`` and time their SQL replayed raw.
 
@@ -252,6 +291,7 @@ def measure(app, database: Path, run_one: Callable[[int], None], count: int) -> 
         raise ValueError(f"SQL floor: the app is bound to {bound!r}, not {database}")
     snapshot = database.with_name(f"{database.stem}-floor-snapshot.db")
     replica = database.with_name(f"{database.stem}-floor-replay.db")
+    through_engine = database.with_name(f"{database.stem}-floor-engine.db")
 
     _checkpoint(app, database)
     shutil.copyfile(database, snapshot)
@@ -276,10 +316,13 @@ def measure(app, database: Path, run_one: Callable[[int], None], count: int) -> 
 
     try:
         shutil.copyfile(snapshot, replica)
+        shutil.copyfile(snapshot, through_engine)
         seconds = _replay(replica, recorder)
         got = _state(replica)
+        engine_seconds = _replay_through_engine(through_engine, recorder)
+        got_through_engine = _state(through_engine)
     finally:
-        for path in (snapshot, replica):
+        for path in (snapshot, replica, through_engine):
             for suffix in ("", "-wal", "-shm"):
                 path.with_name(path.name + suffix).unlink(missing_ok=True)
     if got != expected:
@@ -288,6 +331,8 @@ def measure(app, database: Path, run_one: Callable[[int], None], count: int) -> 
             f"SQL floor: the replay differs from windowsvc's run in {differs or 'last event'}: "
             f"rows {got[0]} vs {expected[0]}"
         )
+    if got_through_engine != got:
+        raise RuntimeError("SQL floor: the replay through SQLAlchemy's engine left other rows")
     return Floor(
         lifecycles=count,
         seconds=seconds,
@@ -299,6 +344,7 @@ def measure(app, database: Path, run_one: Callable[[int], None], count: int) -> 
         pings=recorder.pings,
         connections=recorder.connections,
         capture_seconds=capture_seconds,
+        engine_seconds=engine_seconds,
         rows=got[0],
         last_event_hash=got[2],
     )
