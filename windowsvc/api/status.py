@@ -4,7 +4,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from ..platform.policy import PUBLIC, allow
-from ..platform.throttle import QUERY_CODE_LIMITS
+from ..platform.throttle import query_code_limited
 from ..services.cases import status
 from .presenting import computed
 from .schemas import NUMBER_DOC, LocalDateTime, RatingOut, provisional_flag
@@ -57,7 +57,7 @@ class StatusOut(Schema):
 
 @blp.route("/status")
 class Status(MethodView):
-    decorators = QUERY_CODE_LIMITS
+    decorators = [query_code_limited]
 
     @allow(PUBLIC)
     @blp.arguments(StatusIn)
