@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache, wraps
 
-from flask import current_app, g, request
+from flask import after_this_request, current_app, g, request
 from flask_limiter.errors import RateLimitExceeded
 from limits import parse_many
 from limits.storage import MemoryStorage, storage_from_string
@@ -165,6 +165,7 @@ class QueryCodeBudgets:
         if self.store_lost and self.fallback and self._time_to_look_again() and self._answers():
             log.info("Rate limit storage recovered")
             self.store_lost, self._checks = False, 0
+        after_this_request(self.after)  # this request only: others carry no budget
         try:
             self._check()
         except RateLimitExceeded:
@@ -291,8 +292,7 @@ def init_app(app) -> None:
     if not app.config.get("RATELIMIT_ENABLED", True):
         app.extensions[EXTENSION] = None
         return
-    budgets = app.extensions[EXTENSION] = QueryCodeBudgets(app.config)
-    app.after_request(budgets.after)
+    app.extensions[EXTENSION] = QueryCodeBudgets(app.config)
 
 
 def reset() -> None:
