@@ -153,14 +153,9 @@ _TIMELINE = (
 )
 
 
-def _rows(statement, **params):
-    """The rows of a Core statement on the session's connection (its transaction)."""
-    return db.session.connection().execute(statement, params)
-
-
 def _case(number: str):
     """The case with this normalised number: a row of the columns public_view reads, or None."""
-    return _rows(_CASE, number=number).first()
+    return db.session.connection().execute(_CASE, {"number": number}).first()
 
 
 def public_view(application) -> PublicStatus:
@@ -169,6 +164,7 @@ def public_view(application) -> PublicStatus:
     # a rating exists only on a concluded case (ratings.add), and a concluded case stays so
     concluded = is_concluded(application.state, application.details)
     rating = rating_of(application) if concluded else None
+    reads = db.session.connection()  # the session's transaction: one snapshot of the case
     return PublicStatus(
         number=application.number,
         item_name=item_of(application).name,
@@ -185,17 +181,17 @@ def public_view(application) -> PublicStatus:
         missing_materials=[m["name"] for m in application.missing or []]
         if application.state == "correction"
         else [],
-        progress=_progress(application),
-        timeline=_timeline(application),
+        progress=_progress(reads, application),
+        timeline=_timeline(reads, application),
         result=_result(application, application.details or {}),
         can_rate=may_rate(application, rating),
         rating=rating,
     )
 
 
-def _progress(application) -> list[Progress]:
+def _progress(reads, application) -> list[Progress]:
     """Per stage and department: the step, its state and the day it finished."""
-    rows = _rows(_PROGRESS, application_id=application.id)
+    rows = reads.execute(_PROGRESS, {"application_id": application.id})
     return [
         Progress(
             stage=stage + 1,
@@ -209,9 +205,9 @@ def _progress(application) -> list[Progress]:
     ]
 
 
-def _timeline(application) -> list[TimelineEntry]:
+def _timeline(reads, application) -> list[TimelineEntry]:
     """The public events of the case's record, in order (their time and type only)."""
-    rows = _rows(_TIMELINE, application_id=application.id)
+    rows = reads.execute(_TIMELINE, {"application_id": application.id})
     return [TimelineEntry(at, PUBLIC_EVENTS[kind]) for at, kind in rows]
 
 
