@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, literal_column, select
+from sqlalchemy import Integer, bindparam, literal_column, null, select, union_all
 
 from ... import clock
 from ...catalog.versions import item_of
@@ -126,31 +126,41 @@ _CASE = select(
         )
     )
 ).where(_cases.c.number == bindparam("number"))
-_PROGRESS = (
-    select(
-        _steps.c.stage,
-        _steps.c.department,
-        _departments.c.name,
-        _steps.c.name,
-        _steps.c.state,
-        _steps.c.completed_at,
-    )
-    .outerjoin(_departments, _departments.c.code == _steps.c.department)
-    .where(_steps.c.application_id == bindparam("application_id"))
-    .order_by(_steps.c.stage, _steps.c.id)
-)
 # The public event types are written into the statement: an IN list of bound values would be
 # expanded again at every execution. They are this module's constants, checked to be plain names.
 if not all(re.fullmatch(r"[a-z_.]+", kind) for kind in PUBLIC_EVENTS):
     raise ValueError("a public event type that is not a plain name")
-_TIMELINE = (
-    select(_events.c.at, _events.c.type)
-    .where(
+# The steps (with their departments' names) and the public events in one statement: the steps
+# first, by stage, then the events in their order. A row's ``at`` is a step's completion or an
+# event's time (the same column type); its ``what`` is a step's state or an event's type.
+_STEP, _EVENT = 0, 1
+_PROGRESS_AND_TIMELINE = union_all(
+    select(
+        literal_column(str(_STEP), Integer).label("part"),
+        _steps.c.stage.label("stage"),
+        _steps.c.id.label("seq"),
+        _steps.c.department,
+        _departments.c.name.label("department_name"),
+        _steps.c.name,
+        _steps.c.state.label("what"),
+        _steps.c.completed_at.label("at"),
+    )
+    .outerjoin(_departments, _departments.c.code == _steps.c.department)
+    .where(_steps.c.application_id == bindparam("application_id")),
+    select(
+        literal_column(str(_EVENT), Integer),
+        null(),
+        _events.c.seq,
+        null(),
+        null(),
+        null(),
+        _events.c.type,
+        _events.c.at,
+    ).where(
         _events.c.application_id == bindparam("application_id"),
         _events.c.type.in_([literal_column(f"'{kind}'") for kind in PUBLIC_EVENTS]),
-    )
-    .order_by(_events.c.seq)
-)
+    ),
+).order_by("part", "stage", "seq")
 
 
 def _case(number: str):
@@ -164,7 +174,7 @@ def public_view(application) -> PublicStatus:
     # a rating exists only on a concluded case (ratings.add), and a concluded case stays so
     concluded = is_concluded(application.state, application.details)
     rating = rating_of(application) if concluded else None
-    reads = db.session.connection()  # the session's transaction: one snapshot of the case
+    progress, timeline = _progress_and_timeline(application)
     return PublicStatus(
         number=application.number,
         item_name=item_of(application).name,
@@ -181,34 +191,36 @@ def public_view(application) -> PublicStatus:
         missing_materials=[m["name"] for m in application.missing or []]
         if application.state == "correction"
         else [],
-        progress=_progress(reads, application),
-        timeline=_timeline(reads, application),
+        progress=progress,
+        timeline=timeline,
         result=_result(application, application.details or {}),
         can_rate=may_rate(application, rating),
         rating=rating,
     )
 
 
-def _progress(reads, application) -> list[Progress]:
-    """Per stage and department: the step, its state and the day it finished."""
-    rows = reads.execute(_PROGRESS, {"application_id": application.id})
-    return [
-        Progress(
-            stage=stage + 1,
-            department=department_name or department,
-            step=name,
-            state=state,
-            state_label=STEP.labels[state],
-            finished_on=clock.local(completed_at).date() if completed_at else None,
+def _progress_and_timeline(application) -> tuple[list[Progress], list[TimelineEntry]]:
+    """Per stage and department: the step, its state and the day it finished; and the public
+    events of the case's record, in order (their time and type only)."""
+    rows = db.session.connection().execute(
+        _PROGRESS_AND_TIMELINE, {"application_id": application.id}
+    )
+    progress, timeline = [], []
+    for part, stage, _seq, department, department_name, name, what, at in rows:
+        if part == _EVENT:
+            timeline.append(TimelineEntry(at, PUBLIC_EVENTS[what]))
+            continue
+        progress.append(
+            Progress(
+                stage=stage + 1,
+                department=department_name or department,
+                step=name,
+                state=what,
+                state_label=STEP.labels[what],
+                finished_on=clock.local(at).date() if at else None,
+            )
         )
-        for stage, department, department_name, name, state, completed_at in rows
-    ]
-
-
-def _timeline(reads, application) -> list[TimelineEntry]:
-    """The public events of the case's record, in order (their time and type only)."""
-    rows = reads.execute(_TIMELINE, {"application_id": application.id})
-    return [TimelineEntry(at, PUBLIC_EVENTS[kind]) for at, kind in rows]
+    return progress, timeline
 
 
 def _result(application, details) -> Result | None:
