@@ -14,7 +14,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .config import load_config
     from .db import install_engine_behaviour
     from .extensions import db, limiter, migrate
-    from .platform import limiter_storage, metrics, outage, proxies
+    from .platform import limiter_storage, metrics, outage, proxies, throttle
     from .platform.context import Adapters
 
     app = BodyFlask(__name__)
@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     limiter_storage.configure(app.config)
     limiter.init_app(app)
+    throttle.init_app(app)  # the query-code budgets: Flask-Limiter's settings, counted directly
     with app.app_context():
         install_engine_behaviour(db.engine)
     metrics.init_app(app)

@@ -16,4 +16,6 @@ NAMING = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# the client every per-client budget counts by (ProxyFix gives it behind trusted proxies)
+client_address = get_remote_address
+limiter = Limiter(key_func=client_address, default_limits=[])

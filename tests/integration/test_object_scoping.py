@@ -267,7 +267,7 @@ class TestAnotherPartysObject:
     def test_every_object_endpoint_answers_exactly_401_403_or_404_as_the_contract_says(
         self, app, client, world
     ):
-        from windowsvc.extensions import limiter
+        from windowsvc.platform import throttle
 
         cells, wrong = 0, []
         for endpoint in ENDPOINTS:
@@ -290,7 +290,7 @@ class TestAnotherPartysObject:
             number, code, _rating, _order = rated[mine]
             for principal in (ANONYMOUS, *PRINCIPALS):  # a token changes nothing
                 with app.app_context():
-                    limiter.reset()  # the matrix repeats failures the throttle would stop
+                    throttle.reset()  # the matrix repeats failures the throttle would stop
                 token = world["tokens"].get(principal)
                 response = client.post(
                     f"/api/v1/ratings/{rated[theirs][2]}/rectification-rating",
@@ -328,7 +328,7 @@ class TestAnotherPartysObject:
     def test_the_same_principals_get_past_the_scoping_on_their_own_objects(
         self, app, client, world
     ):
-        from windowsvc.extensions import limiter
+        from windowsvc.platform import throttle
 
         cells, wrong = 0, []
         for endpoint in ENDPOINTS:
@@ -346,7 +346,7 @@ class TestAnotherPartysObject:
                         wrong.append((endpoint.name, principal, obj, response.status_code))
         for number, code, rating, _order in world["rated"].values():
             with app.app_context():
-                limiter.reset()
+                throttle.reset()
             response = client.post(
                 f"/api/v1/ratings/{rating}/rectification-rating",
                 json={"number": number, "query_code": code, "level": "satisfied"},

@@ -10,7 +10,10 @@ from sqlalchemy import select
 from tests.factories import PARALLEL, PARALLEL_REQUIRED, bearer, intake_body, move_to
 from windowsvc.extensions import db
 from windowsvc.models import Application, Event, OutboxMessage, Principal, Rating
+from windowsvc.platform.errors import Conflict
 from windowsvc.services.admin import sweep
+from windowsvc.services.cases.records import CITIZEN
+from windowsvc.services.ratings import ratings
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
 
@@ -52,6 +55,18 @@ class TestGivingARating:
         created = submit().json
         response = rate(created["number"], created["query_code"], 5)
         assert response.status_code == 409 and "办结" in response.json["detail"]
+
+    def test_no_rating_is_ever_stored_on_a_case_not_concluded(self, app, submit, decide):
+        """ratings.add, the one place a rating is made, refuses it (the status lookup relies on
+        it: it reads no rating for a case that is not concluded)."""
+        number = submit().json["number"]
+        decide(number)  # approved, result ready: not concluded
+        with app.app_context():
+            application = db.session.scalar(select(Application).filter_by(number=number))
+            with pytest.raises(Conflict):
+                ratings.add(application, 5, [], "", by=CITIZEN)
+            db.session.rollback()
+            assert db.session.scalar(select(Rating)) is None
 
     def test_an_approved_result_not_yet_delivered_cannot_be_rated(self, submit, decide, rate):
         created = submit().json
@@ -183,10 +198,15 @@ class TestStatusView:
         assert rating["rectification"]["can_rate"] is False
         assert "已评价" in [t["label"] for t in after["timeline"]]
 
-    def test_a_denied_case_is_rateable_in_the_status_view(self, client, conclude):
+    def test_a_denied_case_is_rateable_in_the_status_view(self, client, conclude, rate):
         number, code = conclude(outcome="deny")
         body = _status(client, number, code).json
         assert body["state"] == "result_ready" and body["can_rate"] is True
+        # concluded by its decision, not its state: its rating is shown before the collection
+        assert rate(number, code, 4).status_code == 201
+        body = _status(client, number, code).json
+        assert body["state"] == "result_ready" and body["can_rate"] is False
+        assert body["rating"]["level"] == 4
 
 
 class TestInvitations:

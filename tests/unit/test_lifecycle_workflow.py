@@ -4,8 +4,9 @@ from collections import deque
 
 import pytest
 
+from windowsvc.rules.ratings import is_concluded
 from windowsvc.workflows import ActionNotAllowed, GuardViolation
-from windowsvc.workflows.lifecycle import LIFECYCLE, STAFF_ACTIONS
+from windowsvc.workflows.lifecycle import CONCLUDED, LIFECYCLE, STAFF_ACTIONS
 
 
 class Case:
@@ -76,6 +77,26 @@ class TestTheGraph:
         for state in finals:
             assert graph[state] == set()
             assert LIFECYCLE.allowed(state) == []
+
+    def test_a_concluded_case_stays_concluded(self):
+        """Ratings are made on concluded cases only (services.ratings.add) and the status lookup
+        reads no rating for a case that is not: no way may lead a concluded case back."""
+        graph = successors()
+        # a denial is concluded by its decision (outcome deny, written with it), also once its
+        # result is ready to collect; the decision is only made in processing, never again
+        denial = {"decision": {"outcome": "deny"}}
+        for start in CONCLUDED:
+            details = denial if start == "denied" else {}
+            seen, queue = {start}, deque([start])
+            while queue:
+                for nxt in graph[queue.popleft()] - seen:
+                    assert is_concluded(nxt, details), f"{start} leads to {nxt}"
+                    seen.add(nxt)
+                    queue.append(nxt)
+        deciding = [
+            t for t in LIFECYCLE.describe()["transitions"] if t["trigger"] in ("approve", "deny")
+        ]
+        assert deciding and all(t["source"] == ["in_progress"] for t in deciding)
 
     def test_every_state_has_a_chinese_label(self):
         labels = LIFECYCLE.labels

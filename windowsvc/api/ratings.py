@@ -4,7 +4,7 @@ from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields, validate
 
 from ..platform.policy import PUBLIC, allow
-from ..platform.throttle import QUERY_CODE_LIMITS
+from ..platform.throttle import query_code_limited
 from ..rules.ratings import VERDICTS
 from ..services.ratings import indicators as rating_indicators
 from ..services.ratings import ratings
@@ -42,7 +42,7 @@ class VerdictIn(StatusIn):
 
 @blp.route("/ratings")
 class Ratings(MethodView):
-    decorators = QUERY_CODE_LIMITS
+    decorators = [query_code_limited]
 
     @allow(PUBLIC)
     @blp.arguments(RatingIn)
@@ -59,7 +59,7 @@ class Ratings(MethodView):
 
 @blp.route(f"/ratings/<{ID_PATH}:rating_id>/rectification-rating")
 class RectificationVerdict(MethodView):
-    decorators = QUERY_CODE_LIMITS
+    decorators = [query_code_limited]
 
     @allow(PUBLIC)
     @blp.arguments(VerdictIn)

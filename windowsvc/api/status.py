@@ -4,10 +4,10 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from ..platform.policy import PUBLIC, allow
-from ..platform.throttle import QUERY_CODE_LIMITS
+from ..platform.throttle import query_code_limited
 from ..services.cases import status
 from .presenting import computed
-from .schemas import NUMBER_DOC, LocalDateTime, RatingOut, provisional_flag
+from .schemas import NUMBER_DOC, AttributeSchema, LocalDateTime, RatingOut, provisional_flag
 from .smorest import Blueprint
 
 blp = Blueprint("status", __name__, url_prefix="/api/v1", description="办件查询 (citizens)")
@@ -18,12 +18,12 @@ class StatusIn(Schema):
     query_code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"))
 
 
-class TimelineEntry(Schema):
+class TimelineEntry(AttributeSchema):
     at = LocalDateTime()
     label = fields.String()
 
 
-class ProgressEntry(Schema):
+class ProgressEntry(AttributeSchema):
     stage = fields.Integer()
     department = fields.String()
     step = fields.String()
@@ -32,7 +32,7 @@ class ProgressEntry(Schema):
     finished_on = fields.Date(allow_none=True)
 
 
-class StatusOut(Schema):
+class StatusOut(AttributeSchema):
     number = fields.String()
     item_name = fields.String()
     state = fields.String()
@@ -46,8 +46,8 @@ class StatusOut(Schema):
         allow_none=True, metadata={"description": "预计，待国务院公布 N 年节假日安排后确认"}
     )
     missing_materials = fields.List(fields.String())
-    progress = fields.List(fields.Nested(ProgressEntry))
-    timeline = fields.List(fields.Nested(TimelineEntry))
+    progress = fields.Nested(ProgressEntry, many=True)
+    timeline = fields.Nested(TimelineEntry, many=True)
     result = computed(
         fields.Dict, lambda s: s.result._asdict() if s.result else None, allow_none=True
     )
@@ -57,7 +57,7 @@ class StatusOut(Schema):
 
 @blp.route("/status")
 class Status(MethodView):
-    decorators = QUERY_CODE_LIMITS
+    decorators = [query_code_limited]
 
     @allow(PUBLIC)
     @blp.arguments(StatusIn)

@@ -28,13 +28,15 @@ class UnsharedStorage(SystemExit):
 
 
 def configure(config) -> None:
-    """Flask-Limiter's behaviour when the shared store fails: no request answers 500 for it.
+    """The limiters' behaviour when the shared store fails: no request answers 500 for it.
 
     While Redis is unreachable each worker counts in memory (the budgets hold per worker, as with
     ``memory://``) and looks for Redis again with a growing back-off; an error the fallback does
     not cover (a deduction after the answer) is logged, not raised. A lost Redis host costs one
     second per attempt, not a hung request.
     """
+    # Flask-Limiter keeps the last app's switch as its default: each app says its own
+    config.setdefault("RATELIMIT_ENABLED", True)
     config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     scheme = str(config["RATELIMIT_STORAGE_URI"]).split("://", 1)[0].strip().lower()
@@ -85,11 +87,12 @@ def check_server(settings, workers: int) -> None:
 def check_in_views_only(app, limiter) -> bool:
     """Drop Flask-Limiter's before-request check when every limit is a view's decorator.
 
-    The decorated limits (the query-code budgets, the sign-in budget) are checked when their view
-    runs, whatever this does. The before-request check looks for default, application, blueprint
-    and meta limits; with none configured it finds nothing, at a cost on every request (a tenth
-    of ``/healthz``, measured in bench/profiles/). Called once the blueprints are registered;
-    True when the check was dropped, False when some limit needs it (it is kept) or the limiter
+    The decorated limit (the sign-in budget) is checked when its view runs, whatever this does,
+    and so are the query-code budgets (platform.throttle, outside Flask-Limiter). The
+    before-request check looks for default, application, blueprint and meta limits; with none
+    configured it finds nothing, at a cost on every request (a tenth of ``/healthz``, measured
+    in bench/profiles/). Called once the blueprints are registered; True when the check was
+    dropped, False when some limit needs it (it is kept) or the limiter
     is switched off. It reads Flask-Limiter's private names, hence the pinned 4.1 in
     pyproject.toml (its tests below fail if they move).
     """

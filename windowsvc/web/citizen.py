@@ -21,10 +21,15 @@ from types import SimpleNamespace
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_limiter.errors import RateLimitExceeded
 
-from ..extensions import limiter
 from ..platform.errors import BadNumber, Conflict, Invalid, NotFound
 from ..platform.policy import PUBLIC, allow
-from ..platform.throttle import MALFORMED, NO_MATCH, failed, query_code_limited
+from ..platform.throttle import (
+    MALFORMED,
+    NO_MATCH,
+    failed,
+    query_code_limited,
+    refused_for_seconds,
+)
 from ..rules import acceptance_number
 from ..rules import ratings as rating_rules
 from ..services.cases import status
@@ -164,9 +169,8 @@ def assess(number):
 
 @bp.errorhandler(RateLimitExceeded)
 def _throttled(_error):
-    limit = limiter.current_limit
-    # reset_at is rounded up to the next whole second past the window's end
-    seconds = (limit.reset_at - 1 - time.time()) if limit else 600
+    seconds = refused_for_seconds()
+    seconds = 600 if seconds is None else seconds
     minutes = max(1, math.ceil(seconds / 60))
     return render_template("web/citizen/throttled.html", minutes=minutes), 429
 

@@ -28,10 +28,19 @@ def parse_number(text: str) -> str:
         raise BadNumber(str(exc)) from exc
 
 
-def authenticate(number_text: str, query_code: str) -> Application:
-    """The application matching number and code; the same NotFound for either being wrong."""
+def the_entity(number: str) -> Application | None:
+    """The case with this (normalised) number as an ORM entity, for callers that change it."""
+    return db.session.scalar(BY_NUMBER, {"number": number})
+
+
+def authenticate(number_text: str, query_code: str, read=the_entity):
+    """The application matching number and code; the same NotFound for either being wrong.
+
+    ``read`` finds the case by its normalised number: the entity by default, or a row of the
+    columns a reader needs (it must include ``query_code_hash``).
+    """
     number = parse_number(number_text)
-    application = db.session.scalar(BY_NUMBER, {"number": number})
+    application = read(number)
     if application is None or not query_code_matches(
         setting("SECRET_KEY"), number, query_code, application.query_code_hash
     ):
@@ -39,11 +48,11 @@ def authenticate(number_text: str, query_code: str) -> Application:
     return application
 
 
-def find_proven(number_text: str) -> Application:
+def find_proven(number_text: str, read=the_entity):
     """The application by number alone, for a visitor who proved its query code earlier (the
     caller holds that proof); the same NotFound as ``authenticate`` otherwise."""
     number = parse_number(number_text)
-    application = db.session.scalar(BY_NUMBER, {"number": number})
+    application = read(number)
     if application is None:
         raise NotFound(NOT_FOUND)
     return application

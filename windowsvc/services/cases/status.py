@@ -1,16 +1,18 @@
 """办件查询 — what a citizen sees with acceptance number + query code (masked, allow-listed)."""
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, bindparam, literal_column, null, select, union_all
 
 from ... import clock
 from ...catalog.versions import item_of
 from ...extensions import db
-from ...models import Department, Event, Rating, Step
+from ...models import Application, Department, Event, Rating, Step
 from ...rules.masking import mask_applicant
+from ...rules.ratings import is_concluded
 from ...workflows.lifecycle import LIFECYCLE
 from ...workflows.step import STEP
 from ..calendar.working import provisional_note
@@ -89,18 +91,90 @@ class PublicStatus:
 
 def lookup(number_text: str, query_code: str) -> PublicStatus:
     """The public view of an application: nothing outside this allow-list leaves the server."""
-    return public_view(authenticate(number_text, query_code))
+    return public_view(authenticate(number_text, query_code, read=_case))
 
 
 def proven(number_text: str) -> PublicStatus:
     """The public view of a case whose number and query code this visitor proved earlier (the
     citizen's pages remember that proof in their session for a while; web.citizen)."""
-    return public_view(find_proven(number_text))
+    return public_view(find_proven(number_text, read=_case))
+
+
+# The lookup's reads, built once (executed with a number or the case's id bound): the columns
+# shown only, as plain rows on the session's connection (no ORM entity: nothing here changes).
+_cases, _steps, _departments, _events = (
+    model.__table__ for model in (Application, Step, Department, Event)
+)
+_CASE = select(
+    *(
+        _cases.c[name]
+        for name in (
+            "id",
+            "number",
+            "query_code_hash",
+            "item_id",
+            "state",
+            "applicant",
+            "received_at",
+            "accepted_at",
+            "acceptance_date",
+            "due_date",
+            "due_date_provisional",
+            "missing",
+            "details",
+            "delivery",
+        )
+    )
+).where(_cases.c.number == bindparam("number"))
+# The public event types are written into the statement: an IN list of bound values would be
+# expanded again at every execution. They are this module's constants, checked to be plain names.
+if not all(re.fullmatch(r"[a-z_.]+", kind) for kind in PUBLIC_EVENTS):
+    raise ValueError("a public event type that is not a plain name")
+# The steps (with their departments' names) and the public events in one statement: the steps
+# first, by stage, then the events in their order. A row's ``at`` is a step's completion or an
+# event's time (the same column type); its ``what`` is a step's state or an event's type.
+_STEP, _EVENT = 0, 1
+_PROGRESS_AND_TIMELINE = union_all(
+    select(
+        literal_column(str(_STEP), Integer).label("part"),
+        _steps.c.stage.label("stage"),
+        _steps.c.id.label("seq"),
+        _steps.c.department,
+        _departments.c.name.label("department_name"),
+        _steps.c.name,
+        _steps.c.state.label("what"),
+        _steps.c.completed_at.label("at"),
+    )
+    .outerjoin(_departments, _departments.c.code == _steps.c.department)
+    .where(_steps.c.application_id == bindparam("application_id")),
+    select(
+        literal_column(str(_EVENT), Integer),
+        null(),
+        _events.c.seq,
+        null(),
+        null(),
+        null(),
+        _events.c.type,
+        _events.c.at,
+    ).where(
+        _events.c.application_id == bindparam("application_id"),
+        _events.c.type.in_([literal_column(f"'{kind}'") for kind in PUBLIC_EVENTS]),
+    ),
+).order_by("part", "stage", "seq")
+
+
+def _case(number: str):
+    """The case with this normalised number: a row of the columns public_view reads, or None."""
+    return db.session.connection().execute(_CASE, {"number": number}).first()
 
 
 def public_view(application) -> PublicStatus:
-    """What the applicant may see of a case (masked, allow-listed)."""
-    rating = rating_of(application)
+    """What the applicant may see of a case (masked, allow-listed): ``application`` is a row of
+    ``_CASE``'s columns (or an Application)."""
+    # a rating exists only on a concluded case (ratings.add), and a concluded case stays so
+    concluded = is_concluded(application.state, application.details)
+    rating = rating_of(application) if concluded else None
+    progress, timeline = _progress_and_timeline(application)
     return PublicStatus(
         number=application.number,
         item_name=item_of(application).name,
@@ -117,48 +191,36 @@ def public_view(application) -> PublicStatus:
         missing_materials=[m["name"] for m in application.missing or []]
         if application.state == "correction"
         else [],
-        progress=_progress(application),
-        timeline=_timeline(application),
+        progress=progress,
+        timeline=timeline,
         result=_result(application, application.details or {}),
         can_rate=may_rate(application, rating),
         rating=rating,
     )
 
 
-# The lookup's reads, built once (executed with the case's id bound): the columns shown only.
-_PROGRESS = (
-    select(Step.stage, Step.department, Department.name, Step.name, Step.state, Step.completed_at)
-    .outerjoin(Department, Department.code == Step.department)
-    .where(Step.application_id == bindparam("application_id"))
-    .order_by(Step.stage, Step.id)
-)
-_TIMELINE = (
-    select(Event.at, Event.type)
-    .where(Event.application_id == bindparam("application_id"), Event.type.in_(PUBLIC_EVENTS))
-    .order_by(Event.seq)
-)
-
-
-def _progress(application) -> list[Progress]:
-    """Per stage and department: the step, its state and the day it finished."""
-    rows = db.session.execute(_PROGRESS, {"application_id": application.id})
-    return [
-        Progress(
-            stage=stage + 1,
-            department=department_name or department,
-            step=name,
-            state=state,
-            state_label=STEP.labels[state],
-            finished_on=clock.local(completed_at).date() if completed_at else None,
+def _progress_and_timeline(application) -> tuple[list[Progress], list[TimelineEntry]]:
+    """Per stage and department: the step, its state and the day it finished; and the public
+    events of the case's record, in order (their time and type only)."""
+    rows = db.session.connection().execute(
+        _PROGRESS_AND_TIMELINE, {"application_id": application.id}
+    )
+    progress, timeline = [], []
+    for part, stage, _seq, department, department_name, name, what, at in rows:
+        if part == _EVENT:
+            timeline.append(TimelineEntry(at, PUBLIC_EVENTS[what]))
+            continue
+        progress.append(
+            Progress(
+                stage=stage + 1,
+                department=department_name or department,
+                step=name,
+                state=what,
+                state_label=STEP.labels[what],
+                finished_on=clock.local(at).date() if at else None,
+            )
         )
-        for stage, department, department_name, name, state, completed_at in rows
-    ]
-
-
-def _timeline(application) -> list[TimelineEntry]:
-    """The public events of the case's record, in order (their time and type only)."""
-    rows = db.session.execute(_TIMELINE, {"application_id": application.id})
-    return [TimelineEntry(at, PUBLIC_EVENTS[kind]) for at, kind in rows]
+    return progress, timeline
 
 
 def _result(application, details) -> Result | None:

@@ -24,6 +24,7 @@ from ..cases.records import CITIZEN, SYSTEM, Actor, record
 from . import rectifications
 
 ALREADY_RATED = "本件已评价, 每件只能评价一次 (one rating per case)"
+NOT_CONCLUDED = "办件办结后才能评价 (the case can be rated once it is concluded)"
 
 
 def give(number_text: str, query_code: str, level: int, tags=(), comment: str = "") -> Rating:
@@ -32,10 +33,7 @@ def give(number_text: str, query_code: str, level: int, tags=(), comment: str = 
     with write_transaction():
         application = authenticated_for_update(number_text, query_code)
         if not rules.is_concluded(application.state, application.details):
-            raise Conflict(
-                "办件办结后才能评价 (the case can be rated once it is concluded)",
-                state=application.state,
-            )
+            raise Conflict(NOT_CONCLUDED, state=application.state)
         if rating_of(application) is not None:
             raise Conflict(ALREADY_RATED)
         problems = rules.rating_problems(level, tags, comment, application.channel)
@@ -83,7 +81,13 @@ def handling_departments(application: Application) -> list[str]:
 
 
 def add(application: Application, level, tags, comment, *, by: Actor, default=False) -> Rating:
-    """Store a rating on the case, its window and its departments; open a rectification if bad."""
+    """Store a rating on the case, its window and its departments; open a rectification if bad.
+
+    The only place a rating is made, and only on a concluded case: the status lookup relies on
+    it and reads no rating for a case that is not concluded (a concluded case stays concluded).
+    """
+    if not rules.is_concluded(application.state, application.details):
+        raise Conflict(NOT_CONCLUDED, state=application.state)
     now = clock.now()
     rating = Rating(
         application_id=application.id,
