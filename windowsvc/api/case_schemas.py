@@ -11,7 +11,7 @@ from ..rules.masking import mask_applicant
 from ..services.cases import applications
 from ..workflows.lifecycle import LIFECYCLE
 from .presenting import computed, viewer
-from .schemas import NUMBER_DOC, LocalDateTime, Page, provisional_flag
+from .schemas import NUMBER_DOC, AttributeSchema, LocalDateTime, Page, provisional_flag
 
 
 class MaterialOut(Schema):
@@ -26,7 +26,7 @@ class MaterialOut(Schema):
     supplied_at = fields.String(metadata={"description": "容缺: when the deferred material came"})
 
 
-class StepOut(Schema):
+class StepOut(AttributeSchema):
     id = fields.String()
     stage = fields.Integer()
     code = fields.String()
@@ -63,7 +63,7 @@ def _applicant(application):
     return mask_applicant(application.applicant)
 
 
-class ApplicationOut(Schema):
+class ApplicationOut(AttributeSchema):
     number = fields.String(metadata=NUMBER_DOC)
     state = fields.String(metadata={"enum": [s["name"] for s in LIFECYCLE.states]})
     state_label = computed(fields.String, lambda a: LIFECYCLE.labels[a.state])
