@@ -1,7 +1,6 @@
 """Marshmallow schemas shared by several blueprints (requests are strict: unknown fields fail)."""
 
 import unicodedata
-from collections.abc import Mapping
 
 from marshmallow import INCLUDE, Schema, fields, pre_load, validate
 from werkzeug.routing import BaseConverter
@@ -33,11 +32,11 @@ def number_parameter(_converter) -> dict:
 class AttributeSchema(Schema):
     """Dumps an object's attributes (a dataclass, a named tuple, a row): one ``getattr`` per
     field, not marshmallow's item look-up first and attribute second (a tenth of the status
-    lookup's calls, measured in bench/profiles/). A mapping, or a dotted ``attribute=`` path,
+    lookup's calls, measured in bench/profiles/). A dict, or a dotted ``attribute=`` path,
     is still looked up marshmallow's way."""
 
     def get_attribute(self, obj, attr, default):
-        if isinstance(obj, Mapping) or "." in attr:
+        if isinstance(obj, dict) or "." in attr:
             return super().get_attribute(obj, attr, default)
         return getattr(obj, attr, default)
 
