@@ -250,8 +250,10 @@ def _replay(path: Path, recorder: _Recorder) -> float:
 def _replay_through_engine(path: Path, recorder: _Recorder) -> float:
     """The same sequence through SQLAlchemy's engine on ``path``; seconds in the loop alone."""
     from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import NullPool
 
-    engine = create_engine(f"sqlite:///{path}", isolation_level="AUTOCOMMIT")
+    # one connection per recorded one, however many: no pool limit to wait on
+    engine = create_engine(f"sqlite:///{path}", isolation_level="AUTOCOMMIT", poolclass=NullPool)
 
     @event.listens_for(engine, "connect")
     def _set_up(dbapi_connection, _record):

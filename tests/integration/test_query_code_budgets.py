@@ -175,3 +175,50 @@ def test_an_app_switched_off_leaves_the_next_one_counting(config):
         for app in (off, on):
             with app.app_context():
                 db.engine.dispose()
+
+
+class TestWhatEachRequestIsCountedUnder:
+    """A request is counted under the number its lookup uses, and only a store that fails makes
+    a process count in memory (review findings: a padded number, a body that cannot be read)."""
+
+    def _used_up(self, client, number, code):
+        for _ in range(5):
+            assert _lookup(client, number, _wrong(code)).status_code == 404
+        assert _lookup(client, number, code).status_code == 429
+
+    def test_a_number_padded_past_sixty_characters_finds_nothing_on_the_page(self, client, submit):
+        from tests.factories import csrf_of
+
+        number, code = _case(submit)
+        self._used_up(client, number, code)
+        padded = number + " " * 38 + "X1"  # its first 60 characters are the number
+        token = csrf_of(client.get("/query/").get_data(as_text=True))
+        answer = client.post(
+            "/query/", data={"number": padded, "query_code": code, "csrf_token": token}
+        )
+        # no lookup of the case under a fresh per-number budget: the text is no number
+        assert answer.status_code == 422
+        assert "受理号" in answer.get_data(as_text=True)
+
+    def test_the_api_counts_a_number_as_its_lookup_reads_it(self, app, client, submit):
+        number, code = _case(submit)
+        spaced = f"{number[:6]} {number[6:14]} {number[14:]}".lower()  # as people type it
+        assert _lookup(client, spaced, _wrong(code)).status_code == 404
+        storage = app.extensions[throttle.EXTENSION].storage
+        assert storage.get(f"LIMITER/status-number:{number}/status-number/5/1/hour") == 1
+
+    def test_a_body_that_cannot_be_read_does_not_switch_to_fresh_budgets(self, app, client, submit):
+        number, code = _case(submit)
+        self._used_up(client, number, code)
+        poison = f'{{"number": "{number}", "number": "{number}", "query_code": "{code}"}}'
+        refused = client.post("/api/v1/status", data=poison, content_type="application/json")
+        assert refused.status_code == 422
+        assert app.extensions[throttle.EXTENSION].store_lost is False
+        assert _lookup(client, number, code).status_code == 429
+
+
+def test_a_setting_that_names_no_limit_stops_the_start(config):
+    from windowsvc import create_app
+
+    with pytest.raises(ValueError, match="STATUS_LOOKUPS_PER_NUMBER"):
+        create_app({**config, "STATUS_LOOKUPS_PER_NUMBER": "60 per fortnight"})

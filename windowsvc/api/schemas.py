@@ -33,7 +33,8 @@ class AttributeSchema(Schema):
     """Dumps an object's attributes (a dataclass, a named tuple, a row): one ``getattr`` per
     field, not marshmallow's item look-up first and attribute second (a tenth of the status
     lookup's calls, measured in bench/profiles/). A dict, or a dotted ``attribute=`` path,
-    is still looked up marshmallow's way."""
+    is still looked up marshmallow's way; another kind of mapping (a Core ``RowMapping``) is
+    not: dump objects with attributes, or dicts."""
 
     def get_attribute(self, obj, attr, default):
         if isinstance(obj, dict) or "." in attr:

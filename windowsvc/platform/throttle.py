@@ -35,6 +35,7 @@ from functools import lru_cache, wraps
 from flask import after_this_request, current_app, g, request
 from flask_limiter.errors import RateLimitExceeded
 from limits import parse_many
+from limits.errors import StorageError
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import STRATEGIES
 from werkzeug.http import http_date, parse_date
@@ -68,14 +69,19 @@ def _no_match(response) -> bool:
 
 
 def presented_number() -> str:
-    """The number the request names, normalised (valid or not): the JSON body's, the form's,
-    else the path's."""
+    """The number the request names, as a lookup of it would use it: the JSON body's, the
+    form's, else the path's, parsed whole (``acceptance_number.parse``); normalised and cut
+    short when it is no valid number (such a request finds no case)."""
     body = request.get_json(silent=True)
     if isinstance(body, dict):
         number = body.get("number")
     else:
         number = request.form.get("number") or (request.view_args or {}).get("number")
-    return acceptance_number.normalise(number if isinstance(number, str) else "")[:60]
+    text = number if isinstance(number, str) else ""
+    try:
+        return acceptance_number.parse(text).text
+    except acceptance_number.InvalidNumber:
+        return acceptance_number.normalise(text)[:60]
 
 
 @dataclass(frozen=True)
@@ -102,8 +108,15 @@ BUDGETS = (
 
 @lru_cache(maxsize=64)
 def _limits_of(text: str) -> tuple:
-    """The limits a setting names ("5 per hour", or several separated by ";"), parsed once."""
+    """The limits a setting names ("5 per hour", or several separated by ";"), parsed once;
+    ValueError for a text that names none (``init_app`` refuses to start with one)."""
     return tuple(parse_many(text)) if text else ()
+
+
+def _errors_of(storage) -> tuple:
+    """The exceptions a failing ``storage`` raises: its client's, and limits' own wrapper."""
+    own = storage.base_exceptions
+    return (*(own if isinstance(own, tuple) else (own,)), StorageError)
 
 
 @dataclass
@@ -138,6 +151,8 @@ class QueryCodeBudgets:
             if config.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED")
             else None
         )
+        # what a failing store raises (redis errors for Redis); anything else is not a lost store
+        self.store_errors = _errors_of(self.storage)
         self.store_lost = False
         self._checks, self._last_check = 0, time.time()
         self.swallow_errors = bool(config.get("RATELIMIT_SWALLOW_ERRORS", False))
@@ -161,30 +176,35 @@ class QueryCodeBudgets:
         return self.fallback if self.store_lost and self.fallback else self.shared
 
     def check(self) -> None:
-        """Before the view: test the failure budgets, draw on the ceiling; 429 when one is out."""
+        """Before the view: test the failure budgets, draw on the ceiling; 429 when one is out.
+
+        What the request is counted under is worked out first, outside the store's error
+        handling: a request that cannot be read (a duplicate JSON key, a form too large) is
+        answered for that, and never mistaken for a lost store (which would switch this process
+        to counting in memory, with fresh budgets).
+        """
         if self.store_lost and self.fallback and self._time_to_look_again() and self._answers():
             log.info("Rate limit storage recovered")
             self.store_lost, self._checks = False, 0
+        counted = self._counted()
         after_this_request(self.after)  # this request only: others carry no budget
         try:
-            self._check()
-        except RateLimitExceeded:
-            raise
-        except Exception:
+            self._check(counted)
+        except self.store_errors:
             if self.fallback and not self.store_lost:
                 log.warning(STORE_LOST)
                 self.store_lost = True
-                self._check()
+                self._check(counted)
             elif self.swallow_errors:
                 log.exception("Failed to rate limit. Swallowing error")
             else:
                 raise
 
-    def _check(self) -> None:
+    def _counted(self) -> list:
+        """The budgets this request is counted under: limit and store key, in checking order."""
         client = client_address()
         number = "status-number:" + presented_number()
-        counted, first_refused = [], None
-        strategy = self.strategy
+        counted = []
         for budget in BUDGETS:
             key = number if budget.per_number else client
             for limit in _limits_of(setting(budget.setting)):
@@ -194,6 +214,11 @@ class QueryCodeBudgets:
                 parts = [self.prefix, key, budget.scope] if self.prefix else [key, budget.scope]
                 counted.append(_Counted(limit, parts, budget.drawn_when))
         counted.sort(key=lambda c: c.limit)  # stable: shortest window first, as Flask-Limiter
+        return counted
+
+    def _check(self, counted) -> None:
+        first_refused = None
+        strategy = self.strategy
         checked = []
         # per request (a test's app context may span several, and g with it)
         request.environ[COUNTED] = state = _State(checked)
@@ -241,7 +266,7 @@ class QueryCodeBudgets:
             if entry.drawn_when is not None and entry.drawn_when(response):
                 try:
                     self.strategy.hit(entry.limit, *entry.key)
-                except Exception:
+                except self.store_errors:
                     if not self.swallow_errors:
                         raise
                     log.exception("Failed to deduct rate limit. Swallowing error")
@@ -252,7 +277,7 @@ class QueryCodeBudgets:
     def _describe(self, response, entry) -> None:
         try:
             reset, remaining = self.strategy.get_window_stats(entry.limit, *entry.key)
-        except Exception:
+        except self.store_errors:
             if self.fallback and not self.store_lost:
                 log.warning(STORE_LOST)
                 self.store_lost = True
@@ -292,6 +317,12 @@ def init_app(app) -> None:
     if not app.config.get("RATELIMIT_ENABLED", True):
         app.extensions[EXTENSION] = None
         return
+    for budget in BUDGETS:  # a setting that names no limit stops the start, not the budgets
+        text = app.config.get(budget.setting)
+        try:
+            _limits_of(text or "")
+        except ValueError as exc:
+            raise ValueError(f"WINDOWSVC_{budget.setting}={text!r} is not a limit: {exc}") from exc
     app.extensions[EXTENSION] = QueryCodeBudgets(app.config)
 
 
@@ -309,7 +340,11 @@ def refused_for_seconds() -> float | None:
     if state is None or state.refused is None or budgets is None:
         return None
     refused = state.refused
-    reset, _remaining = budgets.strategy.get_window_stats(refused.limit, *refused.key)
+    try:
+        reset, _remaining = budgets.strategy.get_window_stats(refused.limit, *refused.key)
+    except budgets.store_errors:
+        log.exception("Failed to read the refused budget's window. Swallowing error")
+        return None  # the page says its default wait
     return int(reset + 1) - 1 - time.time()  # rounded as the Reset header is
 
 

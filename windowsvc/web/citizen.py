@@ -62,12 +62,15 @@ def index():
 @allow(PUBLIC)
 @query_code_limited
 def find():
-    number_text = request.form.get("number", "")[:60]
+    typed = request.form.get("number", "")
+    number_text = typed[:60]  # shown again in the form
     code = request.form.get("query_code", "").strip()[:20]
     errors = {}
     number = None
     try:
-        number = parse_number(number_text)
+        # the whole text, as the budgets count it: a valid number padded past 60 characters is
+        # no number here either (cut first, it was looked up under another budget's key)
+        number = parse_number(typed)
     except BadNumber as exc:
         errors["number"] = exc.detail
         failed(MALFORMED)

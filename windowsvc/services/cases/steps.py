@@ -56,7 +56,8 @@ def open_stage(application: Application, index: int) -> list[Step]:
     now = clock.now()
     today = clock.today()
     priority = INSTANT_PRIORITY if item_of(application).instant else NORMAL_PRIORITY
-    existing = application.steps  # read before the insert, which it would otherwise include
+    with db.session.no_autoflush:  # a case read from the database: its changes wait too
+        existing = application.steps  # read before the insert, which it would otherwise include
     rows = []
     for spec in stages_of(application)[index]:
         due = due_after(today, spec["days"])
