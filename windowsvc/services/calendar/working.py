@@ -72,12 +72,9 @@ DEADLINES_KEPT = 4096
 def due_after(start: date, working_days: int) -> Deadline:
     """The date a limit of ``working_days`` ends, counted from the day after ``start``."""
     calendar = working_calendar()
-    try:
-        counted = _DEADLINES.get(calendar)
-        if counted is None:
-            counted = _DEADLINES.setdefault(calendar, {})
-    except TypeError:  # a calendar that cannot be weakly referenced (a test's stand-in)
-        return deadline(start, working_days, calendar)
+    counted = _DEADLINES.get(calendar)
+    if counted is None:
+        counted = _DEADLINES.setdefault(calendar, {})
     key = (start, working_days)
     due = counted.get(key)
     if due is None:
