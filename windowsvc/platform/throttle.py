@@ -191,14 +191,21 @@ class QueryCodeBudgets:
         try:
             self._check(counted)
         except self.store_errors:
-            if self.fallback and not self.store_lost:
-                log.warning(STORE_LOST)
-                self.store_lost = True
+            if self._switched_to_memory():
                 self._check(counted)
             elif self.swallow_errors:
                 log.exception("Failed to rate limit. Swallowing error")
             else:
                 raise
+
+    def _switched_to_memory(self) -> bool:
+        """The store just failed: count in this process's memory from now on, if that is allowed
+        and not done already (then the caller tries again there); False otherwise."""
+        if not self.fallback or self.store_lost:
+            return False
+        log.warning(STORE_LOST)
+        self.store_lost = True
+        return True
 
     def _counted(self) -> list:
         """The budgets this request is counted under: limit and store key, in checking order."""
@@ -278,9 +285,7 @@ class QueryCodeBudgets:
         try:
             reset, remaining = self.strategy.get_window_stats(entry.limit, *entry.key)
         except self.store_errors:
-            if self.fallback and not self.store_lost:
-                log.warning(STORE_LOST)
-                self.store_lost = True
+            if self._switched_to_memory():
                 self._describe(response, entry)
             elif self.swallow_errors:
                 log.exception("Failed to update rate limit headers. Swallowing error")
