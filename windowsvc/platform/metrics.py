@@ -85,10 +85,23 @@ def _endpoint() -> str:
     return rule.endpoint if rule is not None else "unmatched"
 
 
+# Each label combination's child, looked up once per process (prometheus-client's ``labels``
+# checks, locks and builds a key at every call). The combinations are bounded, as the labels are:
+# the app's endpoints, METHODS and OTHER, the status classes.
+_children: dict[tuple, object] = {}
+
+
+def _child(metric, *labels):
+    child = _children.get((metric, labels))
+    if child is None:
+        child = _children[(metric, labels)] = metric.labels(*labels)
+    return child
+
+
 def _started(_sender, **_extra):
     g.metrics_started = time.perf_counter()
-    g.metrics_endpoint = _endpoint()
-    IN_PROGRESS.labels(g.metrics_endpoint).inc()
+    g.metrics_endpoint = endpoint = _endpoint()
+    _child(IN_PROGRESS, endpoint).inc()
 
 
 def _finished(_sender, response, **_extra):
@@ -100,10 +113,10 @@ def _teardown(_error):
     if started is None:
         return
     endpoint = g.pop("metrics_endpoint")
-    IN_PROGRESS.labels(endpoint).dec()
+    _child(IN_PROGRESS, endpoint).dec()
     status = g.pop("metrics_status", 500)
     method = request.method if request.method in METHODS else "OTHER"
-    REQUEST_SECONDS.labels(endpoint, method, f"{status // 100}xx").observe(
+    _child(REQUEST_SECONDS, endpoint, method, f"{status // 100}xx").observe(
         time.perf_counter() - started
     )
 
