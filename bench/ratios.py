@@ -134,7 +134,8 @@ def loads(window_token, codes, read_keys):
 
 
 def measure(backend, ours_url, bare_url, workdir):
-    """{name: (windowsvc's Outcome, the peer's Outcome)} and the status lookups per number."""
+    """{name: (windowsvc's Outcome, the peer's Outcome, each round's ratio)} and the status
+    lookups per number."""
     token, codes = prepare_windowsvc(ours_url, workdir, STATUS_NUMBERS)
     read_keys = bare.prepare(bare_url, READ_ROWS)
     outcomes = {}
@@ -153,6 +154,10 @@ def measure(backend, ours_url, bare_url, workdir):
             if name == "status":
                 status_lookups = sum(r.requests for r in rounds["windowsvc"])
             outcomes[name] = tuple(wrk.Outcome.combined(rounds[s][1:]) for s in rounds)
+            # each timed round's own ratio (windowsvc's round n against the peer's round n, run
+            # one after the other): how much the machine's other load moved the figure
+            pairs = zip(rounds["windowsvc"][1:], rounds["bare"][1:], strict=True)
+            outcomes[name] += ([a.rate / b.rate for a, b in pairs],)
         errors = ours.error_lines() + peer.error_lines()
     return outcomes, status_lookups / len(codes), errors
 
@@ -169,11 +174,14 @@ TITLES = {
 
 def rows(backend, outcomes, per_number, server_errors, group="") -> list[Result]:
     results = []
-    for name, (ours, peer) in outcomes.items():
+    for name, (ours, peer, round_ratios) in outcomes.items():
         ratio = ours.rate / peer.rate
         valid = ours.valid and peer.valid
         target = TARGETS[name]
-        note = f"windowsvc {ours.describe()}; bare {peer.describe()}"
+        note = (
+            f"windowsvc {ours.describe()}; bare {peer.describe()}; the rounds' own ratios "
+            + ", ".join(f"{r:.2f}" for r in round_ratios)
+        )
         if name == "status":
             note += (
                 f"; {per_number:.0f} lookups per application (ceiling STATUS_LOOKUPS_PER_NUMBER"
