@@ -134,8 +134,8 @@ def loads(window_token, codes, read_keys):
 
 
 def measure(backend, ours_url, bare_url, workdir):
-    """{name: (windowsvc's Outcome, the peer's Outcome, each round's ratio)} and the status
-    lookups per number."""
+    """{name: (windowsvc's Outcome, the peer's Outcome, [(windowsvc's, the peer's) Outcome of
+    each timed round])} and the status lookups per number."""
     token, codes = prepare_windowsvc(ours_url, workdir, STATUS_NUMBERS)
     read_keys = bare.prepare(bare_url, READ_ROWS)
     outcomes = {}
@@ -157,7 +157,7 @@ def measure(backend, ours_url, bare_url, workdir):
             # each timed round's own ratio (windowsvc's round n against the peer's round n, run
             # one after the other): how much the machine's other load moved the figure
             pairs = zip(rounds["windowsvc"][1:], rounds["bare"][1:], strict=True)
-            outcomes[name] += ([a.rate / b.rate for a, b in pairs],)
+            outcomes[name] += ([(a, b) for a, b in pairs],)
         errors = ours.error_lines() + peer.error_lines()
     return outcomes, status_lookups / len(codes), errors
 
@@ -172,15 +172,23 @@ TITLES = {
 }
 
 
+def _ratio(ours, peer) -> float:
+    """windowsvc's rate over the peer's; 0 when the peer answered nothing (an invalid pair)."""
+    return ours.rate / peer.rate if peer.rate else 0.0
+
+
 def rows(backend, outcomes, per_number, server_errors, group="") -> list[Result]:
     results = []
-    for name, (ours, peer, round_ratios) in outcomes.items():
-        ratio = ours.rate / peer.rate
+    for name, (ours, peer, rounds) in outcomes.items():
+        ratio = _ratio(ours, peer)
         valid = ours.valid and peer.valid
         target = TARGETS[name]
         note = (
             f"windowsvc {ours.describe()}; bare {peer.describe()}; the rounds' own ratios "
-            + ", ".join(f"{r:.2f}" for r in round_ratios)
+            + ", ".join(
+                f"{_ratio(a, b):.2f}" + ("" if a.valid and b.valid else " (invalid)")
+                for a, b in rounds
+            )
         )
         if name == "status":
             note += (

@@ -92,33 +92,3 @@ class TestAccessLog:
         assert config["loggers"]["transitions"]["level"] == "WARNING"
         for name in ("gunicorn.error", "gunicorn.access"):
             assert config["loggers"][name]["propagate"] is False  # one line, not two
-
-
-def test_the_short_way_for_access_lines_writes_what_the_general_way_writes():
-    """JsonFormatter.format writes an access line straight from its fields; python-json-logger's
-    general path must give the same line, character for character."""
-    environ = {"windowsvc.request_id": "rq-9", "windowsvc.principal": {"name": "窗口", "role": "x"}}
-    atoms = Logger.atoms(
-        object.__new__(Logger),
-        Response,
-        Request,
-        {
-            "REQUEST_METHOD": "GET",
-            "RAW_URI": "/healthz",
-            "PATH_INFO": "/healthz",
-            "QUERY_STRING": "",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "10.0.0.7",
-            **environ,
-        },
-        timedelta(0, 0, 12500),
-    )
-    formatter = JsonFormatter()
-    record = logging.LogRecord(
-        "gunicorn.access", logging.INFO, __file__, 1, "%(m)s %(U)s %(s)s", (SafeAtoms(atoms),), None
-    )
-    short = formatter.format(record)
-    general = super(JsonFormatter, formatter).format(record)
-    assert short == general
-    assert json.loads(short)["message"] == "GET /healthz 404"
-    assert json.loads(short)["request_id"] == "rq-9"

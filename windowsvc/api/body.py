@@ -20,7 +20,6 @@ from werkzeug.wsgi import LimitedStream
 
 from ..platform.errors import Invalid
 from ..platform.outage import RetriedReads
-from ..platform.sync_checked import SyncChecked
 
 MAX_DEPTH = 64
 MAX_INTEGER_DIGITS = 20  # 2**64 has 20 digits: no id, count or duration of ours is longer
@@ -177,10 +176,9 @@ class BodyParser(FlaskParser):
         return req.get_json(force=True)
 
 
-class BodyFlask(RetriedReads, SyncChecked):
+class BodyFlask(RetriedReads):
     """Flask with this boundary for every request body (and reads that outlive a lost database
-    connection: platform/outage.py; its hooks looked at once for ``async def``:
-    platform/sync_checked.py)."""
+    connection: platform/outage.py)."""
 
     json_provider_class = BodyJSONProvider
     request_class = BodyRequest
