@@ -154,10 +154,9 @@ def measure(backend, ours_url, bare_url, workdir):
             if name == "status":
                 status_lookups = sum(r.requests for r in rounds["windowsvc"])
             outcomes[name] = tuple(wrk.Outcome.combined(rounds[s][1:]) for s in rounds)
-            # each timed round's own ratio (windowsvc's round n against the peer's round n, run
-            # one after the other): how much the machine's other load moved the figure
-            pairs = zip(rounds["windowsvc"][1:], rounds["bare"][1:], strict=True)
-            outcomes[name] += ([(a, b) for a, b in pairs],)
+            # each timed round paired with the peer's round run just after it: their own ratios
+            # show how much the machine's other load moved the figure
+            outcomes[name] += (list(zip(rounds["windowsvc"][1:], rounds["bare"][1:], strict=True)),)
         errors = ours.error_lines() + peer.error_lines()
     return outcomes, status_lookups / len(codes), errors
 
